@@ -1,0 +1,210 @@
+#!/usr/bin/env pwsh
+<#
+.SYNOPSIS
+    Builds, tests, demos and packages CalicoAlp.
+.DESCRIPTION
+    Tasks:
+      Build    assembles an importable module at out/CalicoAlp (CalicoAlp.dll, manifest, format, help,
+               Dependencies/ with CalicoAlp.Core + KubernetesClient + YamlDotNet in their own load context).
+      Test     Build, then xunit and Pester against the built module and a real local control plane
+               (tests/cluster/cluster.sh), then one line 'N passed, N failed'. Exit 1 on any failure or no tests.
+      Demo     Build, provision the local control plane, run Enable-CalicoAppLayerPolicy against it.
+      Package  Build, then a .nupkg in out/ that Install-PSResource / Publish-PSResource accept.
+      Bench    Benchmarks (later issues).
+    Run it as: dotnet tool restore; dotnet pwsh ./build.ps1 <Task>
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Position = 0)]
+    [ValidateSet('Build', 'Test', 'Demo', 'Package', 'Bench', 'Clean')]
+    [string[]] $Task = 'Build',
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release',
+    # Test: keep the control plane running afterwards (prints its kubeconfig path).
+    [switch] $KeepCluster
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3.0
+$Root = $PSScriptRoot
+$Out = Join-Path $Root 'out'
+$ModuleOut = Join-Path $Out 'CalicoAlp'
+$ClusterScript = Join-Path $Root 'tests/cluster/cluster.sh'
+
+function Invoke-Native {
+    # A plain (non-advanced) function, so that arguments such as --verbosity minimal reach the native command untouched.
+    $file, $rest = $args
+    & $file @rest
+    if ($LASTEXITCODE -ne 0) { throw "'$file $($rest -join ' ')' failed with exit code $LASTEXITCODE." }
+}
+
+function Invoke-Clean {
+    foreach ($p in @($Out) + (Get-ChildItem $Root -Recurse -Directory -Include bin, obj -ErrorAction SilentlyContinue | ForEach-Object FullName)) {
+        if (Test-Path $p) { Remove-Item $p -Recurse -Force }
+    }
+}
+
+function Invoke-Build {
+    $sw = [Diagnostics.Stopwatch]::StartNew()
+    Invoke-Native dotnet build (Join-Path $Root 'CalicoAlp.sln') -c $Configuration --nologo --verbosity minimal
+    if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
+    $deps = Join-Path $ModuleOut 'Dependencies'
+    New-Item -ItemType Directory -Force -Path $deps, (Join-Path $ModuleOut 'en-US') | Out-Null
+
+    # Core and its dependencies: published into Dependencies/ (loaded into the module's own AssemblyLoadContext).
+    Invoke-Native dotnet publish (Join-Path $Root 'src/CalicoAlp.Core/CalicoAlp.Core.csproj') -c $Configuration --no-build --nologo --verbosity quiet -o $deps
+    Get-ChildItem $deps -Filter *.pdb | Remove-Item
+    Get-ChildItem $deps -Filter *.deps.json | Remove-Item
+
+    $cmdletBin = Join-Path $Root "src/CalicoAlp/bin/$Configuration/net8.0"
+    Copy-Item (Join-Path $cmdletBin 'CalicoAlp.dll') $ModuleOut
+    Copy-Item (Join-Path $Root 'CalicoAlp.psd1') $ModuleOut
+    Copy-Item (Join-Path $Root 'module/CalicoAlp.Format.ps1xml') $ModuleOut
+    Copy-Item (Join-Path $Root 'module/en-US/*') (Join-Path $ModuleOut 'en-US') -Recurse
+    $helpGen = Join-Path $Root 'tools/New-MamlHelp.ps1'
+    if (Test-Path $helpGen) {
+        & $helpGen -DocsPath (Join-Path $Root 'docs') -OutputPath (Join-Path $ModuleOut 'en-US/CalicoAlp.dll-Help.xml')
+    }
+    Write-Host "Built module at $ModuleOut in $([math]::Round($sw.Elapsed.TotalSeconds, 1)) s"
+}
+
+function Get-PesterManifest {
+    $global = (& dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', ''
+    $manifest = Join-Path $global.Trim() 'pester/5.7.1/tools/Pester.psd1'
+    if (-not (Test-Path $manifest)) { throw "Pester 5.7.1 not found at $manifest (the test project's restore downloads it)." }
+    $manifest
+}
+
+function Start-TestCluster {
+    $state = Join-Path ([IO.Path]::GetTempPath()) "calicoalp-cluster-$PID"
+    Invoke-Native bash $ClusterScript install
+    Invoke-Native bash $ClusterScript start $state
+    Invoke-Native bash $ClusterScript fixture $state
+    $state
+}
+
+function Stop-TestCluster([string] $State) {
+    if ($State) { & bash $ClusterScript stop $State }
+}
+
+function Invoke-Test {
+    Invoke-Build
+    $results = Join-Path $Out 'test-results'
+    New-Item -ItemType Directory -Force -Path $results | Out-Null
+    $state = $null
+    $passed = 0; $failed = 0
+    try {
+        if (-not $env:CALICOALP_TEST_STATE) {
+            $state = Start-TestCluster
+            $env:CALICOALP_TEST_STATE = $state
+        }
+        $env:CALICOALP_MODULE = Join-Path $ModuleOut 'CalicoAlp.psd1'
+        $env:CALICOALP_SHARED = [IO.Path]::GetFullPath((Join-Path $Root '../shared'))
+
+        # xunit (in-process PowerShell, core and cluster tests)
+        $trx = Join-Path $results 'xunit.trx'
+        if (Test-Path $trx) { Remove-Item $trx }
+        & dotnet test (Join-Path $Root 'tests/CalicoAlp.Tests/CalicoAlp.Tests.csproj') -c $Configuration --no-build --nologo `
+            --logger "trx;LogFileName=$trx" --logger 'console;verbosity=normal' --results-directory $results
+        if (-not (Test-Path $trx)) { throw "xunit wrote no TRX file ($trx): the test run did not happen." }
+        [xml] $x = Get-Content $trx
+        $counters = $x.TestRun.ResultSummary.Counters
+        $passed += [int] $counters.passed
+        $failed += [int] $counters.failed + [int] $counters.error + [int] $counters.timeout + [int] $counters.aborted
+        Write-Host "xunit: $($counters.passed) passed, $($counters.failed) failed (of $($counters.total))"
+
+        # Pester, in a fresh pwsh, against the built module in out/
+        $pesterManifest = Get-PesterManifest
+        $pesterXml = Join-Path $results 'pester.xml'
+        $script = @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$pesterManifest'
+`$c = New-PesterConfiguration
+`$c.Run.Path = '$(Join-Path $Root 'tests/pester')'
+`$c.Run.PassThru = `$true
+`$c.Output.RenderMode = 'Plaintext'
+`$c.Output.Verbosity = 'Detailed'
+`$c.TestResult.Enabled = `$true
+`$c.TestResult.OutputFormat = 'JUnitXml'
+`$c.TestResult.OutputPath = '$pesterXml'
+`$r = Invoke-Pester -Configuration `$c
+"PESTER-COUNTS `$(`$r.PassedCount) `$(`$r.FailedCount) `$(`$r.TotalCount)"
+"@
+        $pesterOut = & dotnet pwsh -NoProfile -NonInteractive -Command $script 2>&1 | ForEach-Object { Write-Host $_; $_ }
+        $line = $pesterOut | Where-Object { "$_" -match '^PESTER-COUNTS (\d+) (\d+) (\d+)$' } | Select-Object -Last 1
+        if (-not $line) { throw 'Pester did not report its counts.' }
+        $null = "$line" -match '^PESTER-COUNTS (\d+) (\d+) (\d+)$'
+        $passed += [int] $Matches[1]; $failed += [int] $Matches[2]
+        Write-Host "pester: $($Matches[1]) passed, $($Matches[2]) failed (of $($Matches[3]))"
+    }
+    finally {
+        if ($state -and -not $KeepCluster) { Stop-TestCluster $state; Remove-Item Env:CALICOALP_TEST_STATE -ErrorAction SilentlyContinue }
+        elseif ($state) { Write-Host "Cluster left running: KUBECONFIG=$state/kubeconfig (stop: bash $ClusterScript stop $state)" }
+    }
+    "$passed passed, $failed failed"
+    if ($failed -gt 0 -or ($passed + $failed) -eq 0) { exit 1 }
+}
+
+function Invoke-Demo {
+    Invoke-Build
+    $state = Join-Path ([IO.Path]::GetTempPath()) 'calicoalp-demo'
+    if (Test-Path (Join-Path $state 'env')) { & bash $ClusterScript stop $state }
+    Invoke-Native bash $ClusterScript install
+    Invoke-Native bash $ClusterScript start $state
+    Invoke-Native bash $ClusterScript fixture $state
+    $kubeconfig = Join-Path $state 'kubeconfig'
+    $demo = @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$(Join-Path $ModuleOut 'CalicoAlp.psd1')'
+Write-Host '>>> Enable-CalicoAppLayerPolicy -Kubeconfig $kubeconfig -WhatIf' -ForegroundColor Cyan
+Enable-CalicoAppLayerPolicy -Kubeconfig '$kubeconfig' -WhatIf
+Write-Host '>>> Enable-CalicoAppLayerPolicy -Kubeconfig $kubeconfig' -ForegroundColor Cyan
+Enable-CalicoAppLayerPolicy -Kubeconfig '$kubeconfig' | Format-Table -AutoSize -Wrap | Out-String -Width 200 | Write-Host
+Write-Host '>>> again: nothing to write' -ForegroundColor Cyan
+Enable-CalicoAppLayerPolicy -Kubeconfig '$kubeconfig' | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
+"@
+    try {
+        Invoke-Native dotnet pwsh -NoProfile -NonInteractive -Command $demo
+        Write-Host '>>> kubectl get felixconfigurations.crd.projectcalico.org default -o jsonpath={.spec.policySyncPathPrefix}' -ForegroundColor Cyan
+        & kubectl --kubeconfig $kubeconfig get felixconfigurations.crd.projectcalico.org default -o 'jsonpath={.spec.policySyncPathPrefix}{"\n"}'
+        & kubectl --kubeconfig $kubeconfig -n istio-system get serviceentries,destinationrules,envoyfilters
+    }
+    finally {
+        & bash $ClusterScript stop $state
+    }
+}
+
+function Invoke-Package {
+    Invoke-Build
+    $repo = Join-Path $Out 'repo'
+    New-Item -ItemType Directory -Force -Path $repo | Out-Null
+    Get-ChildItem $repo -Filter *.nupkg | Remove-Item
+    $script = @"
+`$ErrorActionPreference = 'Stop'
+`$name = 'CalicoAlpBuild' + `$PID
+Register-PSResourceRepository -Name `$name -Uri '$repo' -Trusted
+try { Publish-PSResource -Path '$ModuleOut' -Repository `$name -SkipDependenciesCheck }
+finally { Unregister-PSResourceRepository -Name `$name }
+"@
+    Invoke-Native dotnet pwsh -NoProfile -NonInteractive -Command $script
+    Get-ChildItem $repo -Filter *.nupkg | ForEach-Object { Write-Host "Package: $($_.FullName)" }
+}
+
+function Invoke-Bench {
+    throw 'No benchmarks yet: they come with Test-AlpRequest (see docs/performance.md when it exists).'
+}
+
+Push-Location $Root
+try {
+    foreach ($t in $Task) {
+        switch ($t) {
+            'Clean' { Invoke-Clean }
+            'Build' { Invoke-Build }
+            'Test' { Invoke-Test }
+            'Demo' { Invoke-Demo }
+            'Package' { Invoke-Package }
+            'Bench' { Invoke-Bench }
+        }
+    }
+}
+finally { Pop-Location }

@@ -1,0 +1,14 @@
+namespace CalicoAlp.Core.Alp
+{
+    public static class AlpConstants
+    {
+        /// <summary>The policy-sync prefix the nodeagent flexvolume/CSI driver expects (NODEAGENT_HOME).</summary>
+        public const string DefaultPolicySyncPathPrefix = "/var/run/nodeagent";
+        public const string IstioNamespace = "istio-system";
+        public const string ManagedByLabel = "app.kubernetes.io/managed-by";
+        public const string ManagedByValue = "calicoalp";
+        /// <summary>On FelixConfiguration default: the policySyncPathPrefix that was there before Enable (for Disable).</summary>
+        public const string PreviousPrefixAnnotation = "calicoalp.io/previous-policy-sync-path-prefix";
+        public const string FelixConfigurationName = "default";
+    }
+}

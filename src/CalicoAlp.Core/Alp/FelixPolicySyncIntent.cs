@@ -1,0 +1,107 @@
+using System;
+using System.Collections.Generic;
+using System.Text.Json.Nodes;
+using System.Threading;
+using System.Threading.Tasks;
+using CalicoAlp.Core.Json;
+using CalicoAlp.Core.Kube;
+using CalicoAlp.Core.Results;
+
+namespace CalicoAlp.Core.Alp
+{
+    /// <summary>
+    /// spec.policySyncPathPrefix on FelixConfiguration 'default' (crd.projectcalico.org/v1, Kubernetes datastore).
+    /// Enable sets it (creating 'default' if absent) and remembers the previous value in an annotation; Disable puts
+    /// the previous value back (or removes the field). Writes are merge patches carrying the resourceVersion read.
+    /// </summary>
+    public sealed class FelixPolicySyncIntent : ResourceIntent
+    {
+        private readonly string? _desiredPrefix; // null: disable
+
+        private FelixPolicySyncIntent(string? desiredPrefix) => _desiredPrefix = desiredPrefix;
+
+        public static FelixPolicySyncIntent Enable(string prefix) => new(prefix);
+        public static FelixPolicySyncIntent Disable() => new(null);
+
+        public override ResourceType Type => ResourceType.FelixConfiguration;
+        public override string? Namespace => null;
+        public override string Name => AlpConstants.FelixConfigurationName;
+
+        public override async Task<ResourcePlan> PlanAsync(KubeApi api, CancellationToken ct)
+        {
+            var current = await api.GetAsync(Type, null, Name, ct).ConfigureAwait(false);
+            var currentPrefix = JsonDiff.GetString(current, "spec", "policySyncPathPrefix");
+            var previous = JsonDiff.GetString(current, "metadata", "annotations", AlpConstants.PreviousPrefixAnnotation);
+            if (_desiredPrefix != null)
+            {
+                if (current == null)
+                {
+                    var obj = new JsonObject
+                    {
+                        ["apiVersion"] = Type.ApiVersion,
+                        ["kind"] = Type.Kind,
+                        ["metadata"] = new JsonObject
+                        {
+                            ["name"] = Name,
+                            ["annotations"] = new JsonObject { [AlpConstants.PreviousPrefixAnnotation] = "" },
+                        },
+                        ["spec"] = new JsonObject { ["policySyncPathPrefix"] = _desiredPrefix },
+                    };
+                    return new ResourcePlan(this, ChangeAction.Created, new[] { Change(null, _desiredPrefix) }, null, obj,
+                        "FelixConfiguration 'default' did not exist; calico/node normally creates it at start-up.");
+                }
+                if (string.Equals(currentPrefix, _desiredPrefix, StringComparison.Ordinal))
+                {
+                    return new ResourcePlan(this, ChangeAction.Unchanged, Array.Empty<FieldChange>(), current, null);
+                }
+                var annotations = new JsonObject();
+                if (previous == null) annotations[AlpConstants.PreviousPrefixAnnotation] = currentPrefix ?? "";
+                var patch = new JsonObject
+                {
+                    ["metadata"] = new JsonObject { ["resourceVersion"] = ResourceVersion(current), ["annotations"] = annotations },
+                    ["spec"] = new JsonObject { ["policySyncPathPrefix"] = _desiredPrefix },
+                };
+                return new ResourcePlan(this, ChangeAction.Updated, new[] { Change(currentPrefix, _desiredPrefix) }, current, patch);
+            }
+
+            // Disable: restore what was there before Enable, or switch policy sync off.
+            if (current == null)
+            {
+                return new ResourcePlan(this, ChangeAction.Unchanged, Array.Empty<FieldChange>(), null, null, "FelixConfiguration 'default' does not exist.");
+            }
+            var restore = string.IsNullOrEmpty(previous) ? null : previous;
+            if (string.Equals(currentPrefix ?? "", restore ?? "", StringComparison.Ordinal) && previous == null)
+            {
+                return new ResourcePlan(this, ChangeAction.Unchanged, Array.Empty<FieldChange>(), current, null);
+            }
+            var undo = new JsonObject
+            {
+                ["metadata"] = new JsonObject
+                {
+                    ["resourceVersion"] = ResourceVersion(current),
+                    ["annotations"] = new JsonObject { [AlpConstants.PreviousPrefixAnnotation] = null },
+                },
+                ["spec"] = new JsonObject { ["policySyncPathPrefix"] = restore },
+            };
+            var changes = new List<FieldChange>();
+            if (!string.Equals(currentPrefix ?? "", restore ?? "", StringComparison.Ordinal)) changes.Add(Change(currentPrefix, restore));
+            return new ResourcePlan(this, ChangeAction.Updated, changes, current, undo,
+                restore == null ? "Policy sync switched off." : $"Previous prefix '{restore}' restored.");
+        }
+
+        protected internal override async Task<JsonObject?> WriteAsync(KubeApi api, ResourcePlan plan, bool dryRun, CancellationToken ct)
+        {
+            if (plan.Action == ChangeAction.Created)
+            {
+                return await api.CreateAsync(Type, null, plan.Payload!, dryRun, ct).ConfigureAwait(false);
+            }
+            return await api.MergePatchAsync(Type, null, Name, plan.Payload!, dryRun, ct).ConfigureAwait(false);
+        }
+
+        private static FieldChange Change(string? before, string? after) =>
+            new("spec.policySyncPathPrefix", before == null ? null : JsonValue.Create(before).ToJsonString(), after == null ? null : JsonValue.Create(after).ToJsonString());
+
+        internal static string ResourceVersion(JsonObject obj) =>
+            JsonDiff.GetString(obj, "metadata", "resourceVersion") ?? throw new InvalidOperationException("object without resourceVersion");
+    }
+}

@@ -1,0 +1,41 @@
+namespace CalicoAlp.Core.Kube
+{
+    /// <summary>A Kubernetes resource type: enough to build its REST paths and to name it in messages.</summary>
+    public sealed record ResourceType(string Group, string Version, string Plural, string Kind, bool Namespaced)
+    {
+        public string ApiVersion => Group.Length == 0 ? Version : $"{Group}/{Version}";
+        /// <summary>kubectl's name for the type, e.g. <c>felixconfigurations.crd.projectcalico.org</c>.</summary>
+        public string FullName => Group.Length == 0 ? Plural : $"{Plural}.{Group}";
+
+        public string CollectionPath(string? ns)
+        {
+            var root = Group.Length == 0 ? $"/api/{Version}" : $"/apis/{Group}/{Version}";
+            return Namespaced && !string.IsNullOrEmpty(ns) ? $"{root}/namespaces/{ns}/{Plural}" : $"{root}/{Plural}";
+        }
+
+        public string ItemPath(string? ns, string name) => $"{CollectionPath(ns)}/{System.Uri.EscapeDataString(name)}";
+
+        public static readonly ResourceType Namespace = new("", "v1", "namespaces", "Namespace", false);
+        public static readonly ResourceType ConfigMap = new("", "v1", "configmaps", "ConfigMap", true);
+        public static readonly ResourceType Pod = new("", "v1", "pods", "Pod", true);
+        public static readonly ResourceType ServiceAccount = new("", "v1", "serviceaccounts", "ServiceAccount", true);
+        public static readonly ResourceType Deployment = new("apps", "v1", "deployments", "Deployment", true);
+        public static readonly ResourceType DaemonSet = new("apps", "v1", "daemonsets", "DaemonSet", true);
+        public static readonly ResourceType StatefulSet = new("apps", "v1", "statefulsets", "StatefulSet", true);
+        public static readonly ResourceType ReplicaSet = new("apps", "v1", "replicasets", "ReplicaSet", true);
+        public static readonly ResourceType Job = new("batch", "v1", "jobs", "Job", true);
+
+        public const string CalicoCrdGroup = "crd.projectcalico.org";
+        public static readonly ResourceType FelixConfiguration = new(CalicoCrdGroup, "v1", "felixconfigurations", "FelixConfiguration", false);
+        public static readonly ResourceType ClusterInformation = new(CalicoCrdGroup, "v1", "clusterinformations", "ClusterInformation", false);
+        public static readonly ResourceType CalicoNetworkPolicy = new(CalicoCrdGroup, "v1", "networkpolicies", "NetworkPolicy", true);
+        public static readonly ResourceType CalicoGlobalNetworkPolicy = new(CalicoCrdGroup, "v1", "globalnetworkpolicies", "GlobalNetworkPolicy", false);
+
+        public const string IstioNetworkingGroup = "networking.istio.io";
+        public static readonly ResourceType ServiceEntry = new(IstioNetworkingGroup, "v1alpha3", "serviceentries", "ServiceEntry", true);
+        public static readonly ResourceType DestinationRule = new(IstioNetworkingGroup, "v1alpha3", "destinationrules", "DestinationRule", true);
+        public static readonly ResourceType EnvoyFilter = new(IstioNetworkingGroup, "v1alpha3", "envoyfilters", "EnvoyFilter", true);
+        public static readonly ResourceType MeshPolicy = new("authentication.istio.io", "v1alpha1", "meshpolicies", "MeshPolicy", false);
+        public static readonly ResourceType PeerAuthentication = new("security.istio.io", "v1beta1", "peerauthentications", "PeerAuthentication", true);
+    }
+}

@@ -1,0 +1,42 @@
+using System.Management.Automation;
+using CalicoAlp.Core.Alp;
+using CalicoAlp.Core.Diagnostics;
+using CalicoAlp.Core.Results;
+
+namespace CalicoAlp.Cmdlets
+{
+    /// <summary>
+    /// Undoes Enable-CalicoAppLayerPolicy: deletes the authorization-service objects (those CalicoAlp created or that
+    /// still have Calico's spec) and restores FelixConfiguration 'default''s previous policySyncPathPrefix.
+    /// </summary>
+    [Cmdlet(VerbsLifecycle.Disable, "CalicoAppLayerPolicy", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+    [OutputType(typeof(ResourceChange))]
+    public sealed class DisableCalicoAppLayerPolicyCommand : ResourceChangeCmdlet
+    {
+        [Parameter]
+        public SwitchParameter SkipAuthorizationService { get; set; }
+
+        /// <summary>No confirmation prompt, and also delete authorization-service objects that others changed.</summary>
+        [Parameter]
+        public SwitchParameter Force { get; set; }
+
+        protected override bool SkipConfirmation => Force.IsPresent;
+
+        protected override void ProcessRecord()
+        {
+            var api = Connect();
+            try
+            {
+                var intents = AppLayerPolicySetup.DisableIntents(SkipAuthorizationService, Force);
+                foreach (var result in Converge(api, intents))
+                {
+                    WriteObject(result);
+                }
+            }
+            catch (AlpException ex)
+            {
+                Terminate(ex);
+            }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+using System.Management.Automation;
+using CalicoAlp.Core.Alp;
+using CalicoAlp.Core.Diagnostics;
+using CalicoAlp.Core.Results;
+
+namespace CalicoAlp.Cmdlets
+{
+    /// <summary>
+    /// Turns on Calico application layer policy: policySyncPathPrefix on FelixConfiguration 'default' and Calico's
+    /// authorization service (ServiceEntry, DestinationRule, EnvoyFilter) in istio-system, after checking that Calico
+    /// (Kubernetes datastore), Istio 1.0-1.4 and mutual TLS are there.
+    /// </summary>
+    [Cmdlet(VerbsLifecycle.Enable, "CalicoAppLayerPolicy", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+    [OutputType(typeof(ResourceChange))]
+    public sealed class EnableCalicoAppLayerPolicyCommand : ResourceChangeCmdlet
+    {
+        [Parameter(Position = 0)]
+        [ValidatePattern("^/[^\\s]*$")]
+        public string PolicySyncPathPrefix { get; set; } = AlpConstants.DefaultPolicySyncPathPrefix;
+
+        /// <summary>Only configure Felix; leave the mesh objects alone.</summary>
+        [Parameter]
+        public SwitchParameter SkipAuthorizationService { get; set; }
+
+        /// <summary>Proceed although a prerequisite check failed (each failure is still reported as a warning).</summary>
+        [Parameter]
+        public SwitchParameter Force { get; set; }
+
+        protected override void ProcessRecord()
+        {
+            var api = Connect();
+            try
+            {
+                var report = Run(ct => PrerequisiteChecker.CheckAsync(api, ct));
+                WriteVerbose($"Kubernetes {report.KubernetesVersion ?? "?"}; Calico {report.CalicoVersion ?? "?"} ({report.CalicoVersionSource ?? "not found"}); " +
+                             $"Istio {report.IstioVersion ?? "?"} ({report.IstioVersionSource ?? "not found"}); mTLS: {(report.MutualTls ? report.MutualTlsSource : "off")}.");
+                foreach (var note in report.Notes) WriteVerbose(note);
+                if (!report.CalicoFound)
+                {
+                    // Nothing can be written without Calico's CRDs, -Force or not.
+                    Terminate(new AlpException("CalicoNotFound", AlpErrorKind.NotInstalled, report.Problems[0], api.ContextName));
+                }
+                if (!report.Ready)
+                {
+                    if (!Force)
+                    {
+                        Terminate(new AlpException("AlpPrerequisiteFailed", AlpErrorKind.NotInstalled,
+                            $"Application layer policy cannot be enabled on context '{api.ContextName}': {string.Join(" ", report.Problems)}", api.ContextName)
+                        { RecommendedAction = "Fix the prerequisites, or pass -Force to write the configuration anyway." });
+                    }
+                    foreach (var p in report.Problems) WriteWarning($"Continuing because of -Force: {p}");
+                }
+                if (PolicySyncPathPrefix != AlpConstants.DefaultPolicySyncPathPrefix)
+                {
+                    WriteWarning($"policySyncPathPrefix '{PolicySyncPathPrefix}' differs from '{AlpConstants.DefaultPolicySyncPathPrefix}', the path the nodeagent volume driver (flexvolume/CSI) expects; Dikastes will not find Felix's socket unless the driver is configured to match.");
+                }
+                var intents = AppLayerPolicySetup.EnableIntents(PolicySyncPathPrefix, SkipAuthorizationService);
+                foreach (var result in Converge(api, intents))
+                {
+                    WriteObject(result);
+                }
+            }
+            catch (AlpException ex)
+            {
+                Terminate(ex);
+            }
+        }
+    }
+}
