@@ -1,0 +1,99 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text.Json.Nodes;
+using Xunit;
+
+namespace CalicoAlp.Tests.Infrastructure
+{
+    /// <summary>
+    /// A real local control plane (etcd + kube-apiserver 1.20.2 + kube-controller-manager, tests/cluster/cluster.sh)
+    /// with the "Calico 3.12 + Istio 1.4.2 (mTLS)" fixture. build.ps1 Test starts one and passes its state folder in
+    /// CALICOALP_TEST_STATE; without it (e.g. `dotnet test` alone) the fixture starts its own and stops it afterwards.
+    /// </summary>
+    public sealed class ClusterFixture : IDisposable
+    {
+        private readonly bool _owned;
+
+        public ClusterFixture()
+        {
+            var state = Environment.GetEnvironmentVariable("CALICOALP_TEST_STATE");
+            if (string.IsNullOrEmpty(state) || !File.Exists(Path.Combine(state, "kubeconfig")))
+            {
+                state = Path.Combine(Path.GetTempPath(), $"calicoalp-xunit-{Environment.ProcessId}");
+                Script("install");
+                Script("start", state);
+                Script("fixture", state);
+                _owned = true;
+            }
+            StateDir = state;
+            Kubeconfig = Path.Combine(state, "kubeconfig");
+            Env = File.ReadAllLines(Path.Combine(state, "env"))
+                .Select(l => l.Split('=', 2))
+                .Where(p => p.Length == 2)
+                .ToDictionary(p => p[0].Trim(), p => p[1].Trim().Trim('"', '\''));
+        }
+
+        public string StateDir { get; }
+        public string Kubeconfig { get; }
+        public IReadOnlyDictionary<string, string> Env { get; }
+
+        /// <summary>The API server's URL (from the kubeconfig's admin cluster).</summary>
+        public string ApiServerUrl => Env.TryGetValue("APISERVER_URL", out var u) ? u : throw new InvalidOperationException("APISERVER_URL missing from env");
+
+        public static void Script(params string[] args)
+        {
+            var r = ProcessRunner.Run("bash", new[] { RepoPaths.ClusterScript }.Concat(args).ToArray(), timeout: TimeSpan.FromMinutes(30));
+            if (r.ExitCode != 0) throw new InvalidOperationException($"cluster.sh {string.Join(' ', args)} failed ({r.ExitCode}):\n{r.Combined}");
+        }
+
+        /// <summary>Runs kubectl as the admin user (or another context) against the test cluster.</summary>
+        public ProcessResult Kubectl(params string[] args) => KubectlAs("admin", args);
+
+        public ProcessResult KubectlAs(string context, params string[] args)
+        {
+            var all = new List<string> { "--kubeconfig", Kubeconfig, "--context", context };
+            all.AddRange(args);
+            return ProcessRunner.Run("kubectl", all.ToArray());
+        }
+
+        public string KubectlOk(params string[] args)
+        {
+            var r = Kubectl(args);
+            if (r.ExitCode != 0) throw new InvalidOperationException($"kubectl {string.Join(' ', args)} failed: {r.Combined}");
+            return r.StdOut;
+        }
+
+        public void KubectlApply(string yaml)
+        {
+            var r = ProcessRunner.Run("kubectl", new[] { "--kubeconfig", Kubeconfig, "--context", "admin", "apply", "-f", "-" }, yaml);
+            if (r.ExitCode != 0) throw new InvalidOperationException($"kubectl apply failed: {r.Combined}\n{yaml}");
+        }
+
+        public JsonObject? GetJson(params string[] args)
+        {
+            var r = Kubectl(args.Concat(new[] { "-o", "json" }).ToArray());
+            if (r.ExitCode != 0)
+            {
+                if (r.StdErr.Contains("NotFound", StringComparison.Ordinal)) return null;
+                throw new InvalidOperationException($"kubectl {string.Join(' ', args)} failed: {r.Combined}");
+            }
+            return JsonNode.Parse(r.StdOut) as JsonObject;
+        }
+
+        public void Dispose()
+        {
+            if (_owned)
+            {
+                Script("stop", StateDir);
+            }
+        }
+    }
+
+    [CollectionDefinition(Name)]
+    public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
+    {
+        public const string Name = "cluster";
+    }
+}
