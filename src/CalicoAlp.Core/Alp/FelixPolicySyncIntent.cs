@@ -70,9 +70,19 @@ namespace CalicoAlp.Core.Alp
                 return new ResourcePlan(this, ChangeAction.Unchanged, Array.Empty<FieldChange>(), null, null, "FelixConfiguration 'default' does not exist.");
             }
             var restore = string.IsNullOrEmpty(previous) ? null : previous;
-            if (string.Equals(currentPrefix ?? "", restore ?? "", StringComparison.Ordinal) && previous == null)
+            if (previous == null)
             {
-                return new ResourcePlan(this, ChangeAction.Unchanged, Array.Empty<FieldChange>(), current, null);
+                // Not enabled by CalicoAlp (no annotation): switch off the ALP prefix as Calico's docs set it, but leave
+                // any other value alone — it is someone else's configuration (and a second Disable must not touch it).
+                if (string.IsNullOrEmpty(currentPrefix))
+                {
+                    return new ResourcePlan(this, ChangeAction.Unchanged, Array.Empty<FieldChange>(), current, null);
+                }
+                if (!string.Equals(currentPrefix, AlpConstants.DefaultPolicySyncPathPrefix, StringComparison.Ordinal))
+                {
+                    return new ResourcePlan(this, ChangeAction.Unchanged, Array.Empty<FieldChange>(), current, null,
+                        $"policySyncPathPrefix '{currentPrefix}' was not set by CalicoAlp; left as it is.");
+                }
             }
             var undo = new JsonObject
             {

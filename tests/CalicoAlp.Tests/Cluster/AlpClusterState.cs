@@ -16,10 +16,12 @@ namespace CalicoAlp.Tests.Cluster
         /// <summary>Read access to the Calico and Istio CRDs for the 'viewer' user, and read + Felix patch (but no mesh writes) for 'noaccess'.</summary>
         public static void GrantTestRoles(ClusterFixture cluster)
         {
-            cluster.KubectlApply(@"
+            var viewer = cluster.Env["VIEWER_USER"];
+            var noaccess = cluster.Env["NOACCESS_USER"];
+            cluster.KubectlApply($@"
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
-metadata: {name: calicoalp-test-crd-reader}
+metadata: {{name: calicoalp-test-crd-reader}}
 rules:
 - apiGroups: [crd.projectcalico.org, networking.istio.io, authentication.istio.io, security.istio.io]
   resources: ['*']
@@ -27,15 +29,15 @@ rules:
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
-metadata: {name: calicoalp-test-viewer-crd-reader}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: calicoalp-test-crd-reader}
+metadata: {{name: calicoalp-test-viewer-crd-reader}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: calicoalp-test-crd-reader}}
 subjects:
-- {apiGroup: rbac.authorization.k8s.io, kind: User, name: viewer}
-- {apiGroup: rbac.authorization.k8s.io, kind: User, name: noaccess}
+- {{apiGroup: rbac.authorization.k8s.io, kind: User, name: {viewer}}}
+- {{apiGroup: rbac.authorization.k8s.io, kind: User, name: {noaccess}}}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
-metadata: {name: calicoalp-test-felix-writer}
+metadata: {{name: calicoalp-test-felix-writer}}
 rules:
 - apiGroups: [crd.projectcalico.org]
   resources: [felixconfigurations]
@@ -46,10 +48,10 @@ rules:
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
-metadata: {name: calicoalp-test-noaccess-felix-writer}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: calicoalp-test-felix-writer}
+metadata: {{name: calicoalp-test-noaccess-felix-writer}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: calicoalp-test-felix-writer}}
 subjects:
-- {apiGroup: rbac.authorization.k8s.io, kind: User, name: noaccess}
+- {{apiGroup: rbac.authorization.k8s.io, kind: User, name: {noaccess}}}
 ");
         }
 

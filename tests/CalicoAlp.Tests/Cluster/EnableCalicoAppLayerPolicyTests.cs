@@ -47,7 +47,7 @@ namespace CalicoAlp.Tests.Cluster
             Assert.All(results, x => Assert.Equal(_cluster.Kubeconfig, x.Kubeconfig));
 
             Assert.Equal("/var/run/nodeagent", FelixPrefix());
-            var se = _cluster.GetJson("-n", "istio-system", "get", "serviceentries.networking.istio.io", "dikastes")!;
+            var se = _cluster.GetJson("-n", "istio-system", "get", "serviceentries.networking.istio.io", "dikastes", "--show-managed-fields")!;
             Assert.Equal("unix:///var/run/dikastes/dikastes.sock", se["spec"]!["endpoints"]![0]!["address"]!.GetValue<string>());
             Assert.Equal("calicoalp", se["metadata"]!["labels"]!["app.kubernetes.io/managed-by"]!.GetValue<string>());
             Assert.Contains(se["metadata"]!["managedFields"]!.AsArray(), m => m!["manager"]!.GetValue<string>() == "calicoalp");
@@ -129,10 +129,24 @@ spec:
             var annotations = _cluster.GetJson("get", "felixconfigurations.crd.projectcalico.org", "default")!["metadata"]!["annotations"];
             Assert.Null(annotations?["calicoalp.io/previous-policy-sync-path-prefix"]);
 
-            // Undo is idempotent too.
+            // Undo is idempotent too, and a prefix CalicoAlp did not set is left alone.
             var again = _host.Invoke("Disable-CalicoAppLayerPolicy", p);
             again.AssertSuccess();
             Assert.All(again.OutputOf<ResourceChange>(), x => Assert.Equal(ChangeAction.Unchanged, x.Action));
+            Assert.Equal("/var/run/custom", FelixPrefix());
+        }
+
+        [Fact]
+        public void Disable_switches_off_a_prefix_set_by_hand_the_way_Calico_documents_it()
+        {
+            _cluster.KubectlOk("patch", "felixconfigurations.crd.projectcalico.org", "default", "--type=merge", "-p", "{\"spec\":{\"policySyncPathPrefix\":\"/var/run/nodeagent\"}}");
+            var p = Params();
+            p["Force"] = true;
+            p["SkipAuthorizationService"] = true;
+            var r = _host.Invoke("Disable-CalicoAppLayerPolicy", p);
+            r.AssertSuccess();
+            Assert.Equal(ChangeAction.Updated, Assert.Single(r.OutputOf<ResourceChange>()).Action);
+            Assert.Null(FelixPrefix());
         }
 
         [Fact]

@@ -1,0 +1,35 @@
+# Shared by the Pester files: the built module and the real local control plane.
+# build.ps1 Test sets CALICOALP_MODULE and CALICOALP_TEST_STATE; run alone, this starts (and registers to stop) a cluster.
+$script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+$script:ModulePath = if ($env:CALICOALP_MODULE) { $env:CALICOALP_MODULE } else { Join-Path $RepoRoot 'out/CalicoAlp/CalicoAlp.psd1' }
+$script:ClusterScript = Join-Path $RepoRoot 'tests/cluster/cluster.sh'
+
+function Get-TestClusterState {
+    if ($env:CALICOALP_TEST_STATE -and (Test-Path (Join-Path $env:CALICOALP_TEST_STATE 'kubeconfig'))) {
+        return $env:CALICOALP_TEST_STATE
+    }
+    $state = Join-Path ([IO.Path]::GetTempPath()) "calicoalp-pester-$PID"
+    & bash $ClusterScript install | Out-Null
+    & bash $ClusterScript start $state | Out-Null
+    & bash $ClusterScript fixture $state | Out-Null
+    if ($LASTEXITCODE -ne 0) { throw "could not start the test cluster in $state" }
+    $env:CALICOALP_TEST_STATE = $state
+    $env:CALICOALP_TEST_STATE_OWNED = '1'
+    return $state
+}
+
+function Invoke-TestKubectl {
+    param([Parameter(ValueFromRemainingArguments)] [string[]] $Arguments)
+    $out = & kubectl --kubeconfig (Join-Path $env:CALICOALP_TEST_STATE 'kubeconfig') --context admin @Arguments 2>&1
+    [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = ($out | Out-String) }
+}
+
+function Reset-AlpTestState {
+    Invoke-TestKubectl -n istio-system delete serviceentries.networking.istio.io/dikastes destinationrules.networking.istio.io/dikastes-mtls envoyfilters.networking.istio.io/ext-authz --ignore-not-found | Out-Null
+    $r = Invoke-TestKubectl patch felixconfigurations.crd.projectcalico.org default --type=merge -p '{"metadata":{"annotations":{"calicoalp.io/previous-policy-sync-path-prefix":null}},"spec":{"policySyncPathPrefix":null}}'
+    if ($r.ExitCode -ne 0) { throw "reset failed: $($r.Output)" }
+}
+
+function Get-FelixPrefix {
+    (Invoke-TestKubectl get felixconfigurations.crd.projectcalico.org default -o 'jsonpath={.spec.policySyncPathPrefix}').Output.Trim()
+}
