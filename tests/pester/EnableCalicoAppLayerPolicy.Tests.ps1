@@ -29,7 +29,7 @@ Describe 'The module' {
 
     It 'keeps working when another module loaded an old YamlDotNet first' {
         $global = ((& dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', '').Trim()
-        $oldYaml = Join-Path $global 'yamldotnet/11.2.1/lib/netstandard2.0/YamlDotNet.dll'
+        $oldYaml = Join-Path $global 'yamldotnet/11.2.1/lib/netstandard2.1/YamlDotNet.dll'
         $oldYaml | Should -Exist
         $script = "Add-Type -Path '$oldYaml'; Import-Module '$ModulePath'; " +
             "`$r = Enable-CalicoAppLayerPolicy -Kubeconfig '$kc' -Context admin -SkipAuthorizationService; " +

@@ -19,8 +19,8 @@ function Get-TestClusterState {
 }
 
 function Invoke-TestKubectl {
-    param([Parameter(ValueFromRemainingArguments)] [string[]] $Arguments)
-    $out = & kubectl --kubeconfig (Join-Path $env:CALICOALP_TEST_STATE 'kubeconfig') --context admin @Arguments 2>&1
+    # A plain function: kubectl's own flags (-n, -p, -o) pass through untouched.
+    $out = & kubectl --kubeconfig (Join-Path $env:CALICOALP_TEST_STATE 'kubeconfig') --context admin @args 2>&1
     [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = ($out | Out-String) }
 }
 
