@@ -183,7 +183,16 @@ function Invoke-Package {
 `$ErrorActionPreference = 'Stop'
 `$name = 'CalicoAlpBuild' + `$PID
 Register-PSResourceRepository -Name `$name -Uri '$repo' -Trusted
-try { Publish-PSResource -Path '$ModuleOut' -Repository `$name -SkipDependenciesCheck }
+try {
+    Publish-PSResource -Path '$ModuleOut' -Repository `$name -SkipDependenciesCheck
+    # Prove the package installs and imports the way a user would get it.
+    `$check = Join-Path ([IO.Path]::GetTempPath()) ('calicoalp-pkg-' + `$PID)
+    New-Item -ItemType Directory -Force -Path `$check | Out-Null
+    Save-PSResource -Name CalicoAlp -Repository `$name -Path `$check -TrustRepository
+    `$m = Import-Module (Join-Path `$check 'CalicoAlp') -PassThru
+    Write-Host "Package check: installed CalicoAlp `$(`$m.Version) exports `$(`$m.ExportedCmdlets.Count) cmdlets"
+    Remove-Module CalicoAlp; Remove-Item `$check -Recurse -Force
+}
 finally { Unregister-PSResourceRepository -Name `$name }
 "@
     Invoke-Native dotnet pwsh -NoProfile -NonInteractive -Command $script
