@@ -76,6 +76,18 @@ namespace CalicoAlp.Cmdlets
         protected void Terminate(string errorId, ErrorCategory category, string message, object? target) =>
             ThrowTerminatingError(new ErrorRecord(new InvalidOperationException(message), errorId, category, target));
 
+        /// <summary>Writes a progress record (and the same text as Verbose, since runbooks do not show progress).</summary>
+        protected void Progress(string activity, string status, int percent, bool completed = false)
+        {
+            var record = new ProgressRecord(Math.Abs(GetType().Name.GetHashCode() % 100000), activity, status)
+            {
+                PercentComplete = Math.Clamp(percent, 0, 100),
+                RecordType = completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
+            };
+            WriteProgress(record);
+            if (!completed) WriteVerbose($"{activity}: {status}");
+        }
+
         /// <summary>True when -WhatIf was given (ShouldProcess then only describes).</summary>
         protected bool IsWhatIf =>
             MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && w is SwitchParameter s && s.IsPresent;

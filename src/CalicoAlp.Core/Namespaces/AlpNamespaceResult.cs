@@ -1,0 +1,27 @@
+using System.Collections.Generic;
+using System.Linq;
+using CalicoAlp.Core.Results;
+
+namespace CalicoAlp.Core.Namespaces
+{
+    /// <summary>One namespace put under (or taken out of) ALP: the label change, the workloads whose pods still need
+    /// recreating, what was restarted, and whether Envoy can still reach istio-pilot.</summary>
+    public sealed class AlpNamespaceResult
+    {
+        public string Context { get; init; } = "";
+        public string? Kubeconfig { get; init; }
+        public string Namespace { get; init; } = "";
+        /// <summary>What happened to the istio-injection label.</summary>
+        public ChangeAction LabelAction { get; init; }
+        public IReadOnlyList<FieldChange> LabelChanges { get; init; } = new List<FieldChange>();
+        /// <summary>Workloads whose pods lack (Add) or still carry (Remove) the sidecars, before any restart.</summary>
+        public IReadOnlyList<WorkloadGap> Workloads { get; init; } = new List<WorkloadGap>();
+        public int PodsNeedingRestart => Workloads.Sum(w => w.Restarted ? 0 : w.PodCount);
+        public IReadOnlyList<string> RestartedWorkloads => Workloads.Where(w => w.Restarted).Select(w => $"{w.Kind}/{w.Name}").ToList();
+        /// <summary>Allowed, Blocked (by the named policy) or NotChecked (with the reason).</summary>
+        public string PilotEgress { get; set; } = "NotChecked";
+        public string? Message { get; set; }
+
+        public string WorkloadSummary => Workloads.Count == 0 ? "" : string.Join(", ", Workloads.Where(w => !w.Restarted).Select(w => w.ToString()));
+    }
+}

@@ -1,0 +1,96 @@
+using System;
+using System.Text.Json.Nodes;
+using System.Threading;
+using System.Threading.Tasks;
+using CalicoAlp.Core.Json;
+using CalicoAlp.Core.Kube;
+using CalicoAlp.Core.Results;
+
+namespace CalicoAlp.Core.Namespaces
+{
+    /// <summary>
+    /// The namespace label that makes Istio inject sidecars: <c>istio-injection=enabled</c> (Add) or no label (Remove).
+    /// A namespace explicitly labelled <c>disabled</c>, or using a revision label (<c>istio.io/rev</c>), is someone's
+    /// decision: it is reported and only changed when forced (forcing also drops the revision label, which the
+    /// istio-injection label would otherwise contradict).
+    /// </summary>
+    public sealed class NamespaceInjectionIntent : ResourceIntent
+    {
+        public const string InjectionLabel = "istio-injection";
+        public const string RevisionLabel = "istio.io/rev";
+        private readonly bool _enable;
+        private readonly bool _force;
+
+        private JsonObject? _preRead;
+
+        /// <param name="preRead">The namespace as just listed: the first plan uses it instead of a GET (a 409 re-reads).</param>
+        public NamespaceInjectionIntent(string ns, bool enable, bool force, JsonObject? preRead = null)
+        {
+            Name = ns;
+            _preRead = preRead;
+            _enable = enable;
+            _force = force;
+        }
+
+        public override ResourceType Type => ResourceType.Namespace;
+        public override string? Namespace => null;
+        public override string Name { get; }
+
+        public override async Task<ResourcePlan> PlanAsync(KubeApi api, CancellationToken ct)
+        {
+            var current = Interlocked.Exchange(ref _preRead, null) ?? await api.GetAsync(Type, null, Name, ct).ConfigureAwait(false)
+                ?? throw new Diagnostics.AlpException("NamespaceNotFound", Diagnostics.AlpErrorKind.ObjectNotFound, $"Namespace '{Name}' does not exist.", Name);
+            var label = JsonDiff.GetString(current, "metadata", "labels", InjectionLabel);
+            var revision = JsonDiff.GetString(current, "metadata", "labels", RevisionLabel);
+            var rv = JsonDiff.GetString(current, "metadata", "resourceVersion");
+            var labelsPatch = new JsonObject();
+            var changes = new System.Collections.Generic.List<FieldChange>();
+            if (_enable)
+            {
+                if (label == "enabled" && revision == null)
+                {
+                    return new ResourcePlan(this, ChangeAction.Unchanged, Array.Empty<FieldChange>(), current, null);
+                }
+                if (!_force && label == "disabled")
+                {
+                    return new ResourcePlan(this, ChangeAction.Skipped, Array.Empty<FieldChange>(), current, null,
+                        $"Namespace '{Name}' is labelled {InjectionLabel}=disabled on purpose; use -Force to enable injection.");
+                }
+                if (!_force && revision != null)
+                {
+                    return new ResourcePlan(this, ChangeAction.Skipped, Array.Empty<FieldChange>(), current, null,
+                        $"Namespace '{Name}' uses the Istio revision label {RevisionLabel}={revision}; use -Force to switch it to {InjectionLabel}=enabled.");
+                }
+                if (label != "enabled")
+                {
+                    labelsPatch[InjectionLabel] = "enabled";
+                    changes.Add(new FieldChange($"metadata.labels.{InjectionLabel}", Quote(label), "\"enabled\""));
+                }
+                if (revision != null)
+                {
+                    labelsPatch[RevisionLabel] = null;
+                    changes.Add(new FieldChange($"metadata.labels.{RevisionLabel}", Quote(revision), null));
+                }
+            }
+            else
+            {
+                if (label == null)
+                {
+                    return new ResourcePlan(this, ChangeAction.Unchanged, Array.Empty<FieldChange>(), current, null);
+                }
+                labelsPatch[InjectionLabel] = null;
+                changes.Add(new FieldChange($"metadata.labels.{InjectionLabel}", Quote(label), null));
+            }
+            var patch = new JsonObject { ["metadata"] = new JsonObject { ["resourceVersion"] = rv, ["labels"] = labelsPatch } };
+            return new ResourcePlan(this, ChangeAction.Updated, changes, current, patch);
+        }
+
+        protected internal override Task<JsonObject?> WriteAsync(KubeApi api, ResourcePlan plan, bool dryRun, CancellationToken ct) =>
+            WriteCoreAsync(api, plan, dryRun, ct);
+
+        private async Task<JsonObject?> WriteCoreAsync(KubeApi api, ResourcePlan plan, bool dryRun, CancellationToken ct) =>
+            await api.MergePatchAsync(Type, null, Name, plan.Payload!, dryRun, ct).ConfigureAwait(false);
+
+        private static string? Quote(string? s) => s == null ? null : JsonValue.Create(s).ToJsonString();
+    }
+}

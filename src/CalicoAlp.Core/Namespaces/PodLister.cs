@@ -1,0 +1,57 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text.Json.Nodes;
+using System.Threading;
+using System.Threading.Tasks;
+using CalicoAlp.Core.Json;
+using CalicoAlp.Core.Kube;
+
+namespace CalicoAlp.Core.Namespaces
+{
+    /// <summary>Lists the pods of a set of namespaces with as few API calls as possible.</summary>
+    public static class PodLister
+    {
+        /// <summary>Above this many namespaces one cluster-wide LIST (paged) is cheaper than one LIST per namespace.</summary>
+        public const int ClusterWideThreshold = 10;
+
+        public static async Task<Dictionary<string, List<JsonObject>>> ListAsync(KubeApi api, IReadOnlyCollection<string> namespaces, CancellationToken ct)
+        {
+            var result = namespaces.ToDictionary(n => n, _ => new List<JsonObject>(), StringComparer.Ordinal);
+            if (namespaces.Count > ClusterWideThreshold)
+            {
+                foreach (var pod in await api.ListAsync(ResourceType.Pod, null, null, null, ct).ConfigureAwait(false))
+                {
+                    var ns = JsonDiff.GetString(pod, "metadata", "namespace");
+                    if (ns != null && result.TryGetValue(ns, out var list)) list.Add(pod);
+                }
+                return result;
+            }
+            foreach (var ns in namespaces)
+            {
+                result[ns].AddRange(await api.ListAsync(ResourceType.Pod, ns, null, null, ct).ConfigureAwait(false));
+            }
+            return result;
+        }
+    }
+
+    /// <summary>Whether the live sidecar injector already injects Dikastes (Set-IstioInjectorPatch done).</summary>
+    public static class InjectorInspector
+    {
+        /// <returns>true/false, or null when the ConfigMap cannot be read.</returns>
+        public static async Task<bool?> InjectsDikastesAsync(KubeApi api, CancellationToken ct)
+        {
+            try
+            {
+                var cm = await api.GetAsync(ResourceType.ConfigMap, Alp.AlpConstants.IstioNamespace, "istio-sidecar-injector", ct).ConfigureAwait(false);
+                var config = JsonDiff.GetString(cm, "data", "config");
+                if (config == null) return null;
+                return config.Contains("- name: dikastes", StringComparison.Ordinal);
+            }
+            catch (Diagnostics.AlpException ex) when (ex.Kind == Diagnostics.AlpErrorKind.PermissionDenied)
+            {
+                return null;
+            }
+        }
+    }
+}

@@ -1,0 +1,150 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text.Json.Nodes;
+using CalicoAlp.Core.Json;
+
+namespace CalicoAlp.Core.Namespaces
+{
+    /// <summary>Why a pod is not (fully) under ALP enforcement.</summary>
+    public enum SidecarGap
+    {
+        /// <summary>No istio-proxy: created before the namespace was labelled (or injection was off).</summary>
+        NoSidecar,
+        /// <summary>istio-proxy but no dikastes: injected before the injector had Dikastes.</summary>
+        NoDikastes,
+        /// <summary>Still has the sidecars although the namespace left ALP (Remove-AlpNamespace).</summary>
+        HasSidecar,
+    }
+
+    /// <summary>A workload (or bare pod) whose pods lack the istio-proxy or dikastes container.</summary>
+    public sealed class WorkloadGap
+    {
+        public WorkloadGap(string ns, string kind, string name, IReadOnlyList<string> pods, SidecarGap gap, bool restartable, string? note)
+        {
+            Namespace = ns;
+            Kind = kind;
+            Name = name;
+            Pods = pods;
+            Gap = gap;
+            Restartable = restartable;
+            Note = note;
+        }
+
+        public string Namespace { get; }
+        /// <summary>Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob or Pod (a bare pod).</summary>
+        public string Kind { get; }
+        public string Name { get; }
+        public IReadOnlyList<string> Pods { get; }
+        public int PodCount => Pods.Count;
+        public SidecarGap Gap { get; }
+        /// <summary>True when a rolling restart (pod-template annotation) recreates its pods.</summary>
+        public bool Restartable { get; }
+        public string? Note { get; }
+        /// <summary>Set once the workload was restarted (or the bare pod deleted).</summary>
+        public bool Restarted { get; private set; }
+
+        public void MarkRestarted() => Restarted = true;
+
+        public override string ToString() => $"{Kind}/{Name} ({PodCount} pod{(PodCount == 1 ? "" : "s")}, {Gap})";
+    }
+
+    /// <summary>
+    /// Groups a namespace's pods that lack the sidecars by owning workload, following controller owner references
+    /// (Pod -> ReplicaSet -> Deployment, Pod -> Job -> CronJob, StatefulSet, DaemonSet, bare pods). Pure: works on
+    /// objects already listed (one LIST of pods and one of ReplicaSets/Jobs per namespace, or cluster-wide).
+    /// </summary>
+    public static class WorkloadInventory
+    {
+        public const string ProxyContainer = "istio-proxy";
+        public const string DikastesContainer = "dikastes";
+
+        /// <summary>For Add: what the pod lacks (null: nothing, finished, or opted out with sidecar.istio.io/inject=false).</summary>
+        public static SidecarGap? MissingSidecar(JsonObject pod)
+        {
+            if (IsFinished(pod)) return null; // finished pods are not serving traffic
+            if (JsonDiff.GetString(pod, "metadata", "annotations", "sidecar.istio.io/inject") is "false") return null; // opted out on purpose
+            var names = ContainerNames(pod);
+            if (!names.Contains(ProxyContainer)) return SidecarGap.NoSidecar;
+            if (!names.Contains(DikastesContainer)) return SidecarGap.NoDikastes;
+            return null;
+        }
+
+        /// <summary>For Remove: HasSidecar when a running pod still carries istio-proxy.</summary>
+        public static SidecarGap? StillInjected(JsonObject pod) =>
+            !IsFinished(pod) && ContainerNames(pod).Contains(ProxyContainer) ? SidecarGap.HasSidecar : null;
+
+        private static bool IsFinished(JsonObject pod) => JsonDiff.GetString(pod, "status", "phase") is "Succeeded" or "Failed";
+
+        private static HashSet<string> ContainerNames(JsonObject pod)
+        {
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            if (pod["spec"]?["containers"] is JsonArray containers)
+            {
+                foreach (var c in containers)
+                {
+                    var n = JsonDiff.GetString(c, "name");
+                    if (n != null) names.Add(n);
+                }
+            }
+            return names;
+        }
+
+        /// <summary>
+        /// Workloads of <paramref name="pods"/> (all in one namespace) for which <paramref name="gapOf"/> finds a gap.
+        /// Deployments are found from the ReplicaSet name and the pod's pod-template-hash label (as the Deployment
+        /// controller names them), so no extra LIST is needed.
+        /// </summary>
+        public static List<WorkloadGap> Analyze(string ns, IEnumerable<JsonObject> pods, Func<JsonObject, SidecarGap?> gapOf)
+        {
+            var groups = new Dictionary<(string Kind, string Name), (List<string> Pods, SidecarGap Gap)>();
+            foreach (var pod in pods)
+            {
+                var gap = gapOf(pod);
+                if (gap == null) continue;
+                var podName = JsonDiff.GetString(pod, "metadata", "name") ?? "";
+                var (kind, name) = Controller(pod) ?? ("Pod", podName);
+                var hash = JsonDiff.GetString(pod, "metadata", "labels", "pod-template-hash");
+                if (kind == "ReplicaSet" && hash != null && name.EndsWith("-" + hash, StringComparison.Ordinal))
+                {
+                    (kind, name) = ("Deployment", name[..^(hash.Length + 1)]);
+                }
+                if (!groups.TryGetValue((kind, name), out var g))
+                {
+                    g = (new List<string>(), gap.Value);
+                    groups[(kind, name)] = g;
+                }
+                g.Pods.Add(podName);
+                // A workload with any pod lacking the proxy is reported as NoSidecar (the bigger gap).
+                if (gap == SidecarGap.NoSidecar && g.Gap == SidecarGap.NoDikastes) groups[(kind, name)] = (g.Pods, SidecarGap.NoSidecar);
+            }
+            return groups
+                .OrderBy(kv => kv.Key.Kind, StringComparer.Ordinal).ThenBy(kv => kv.Key.Name, StringComparer.Ordinal)
+                .Select(kv => new WorkloadGap(ns, kv.Key.Kind, kv.Key.Name, kv.Value.Pods.OrderBy(p => p, StringComparer.Ordinal).ToList(), kv.Value.Gap,
+                    kv.Key.Kind is "Deployment" or "StatefulSet" or "DaemonSet", NoteFor(kv.Key.Kind)))
+                .ToList();
+        }
+
+        private static string? NoteFor(string kind) => kind switch
+        {
+            "Pod" => "bare pod: recreated only by deleting it (-Restart -Force); it does not come back by itself",
+            "ReplicaSet" => "ReplicaSet without a Deployment: delete its pods to recreate them",
+            "Job" => "job pods get the sidecars on the job's next run",
+            "Deployment" or "StatefulSet" or "DaemonSet" => null,
+            _ => $"owned by a {kind}: restart it with its own tooling",
+        };
+
+        private static (string Kind, string Name)? Controller(JsonObject obj)
+        {
+            if (obj["metadata"]?["ownerReferences"] is not JsonArray owners) return null;
+            foreach (var o in owners)
+            {
+                if (o is JsonObject oo && oo["controller"] is JsonValue v && v.TryGetValue<bool>(out var isController) && isController)
+                {
+                    return (JsonDiff.GetString(oo, "kind") ?? "", JsonDiff.GetString(oo, "name") ?? "");
+                }
+            }
+            return null;
+        }
+    }
+}
