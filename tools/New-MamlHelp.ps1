@@ -333,7 +333,10 @@ function Read-HelpPage {
             $t = $l.Text.Trim() -replace '^[-*+]\s+', ''
             if (-not $t) { continue }
             # Only absolute URIs are kept: a relative one (Other-Cmdlet.md) means nothing to Get-Help.
-            if ($t -match '^\[([^\]]*)\]\(([^)]*)\)') { $links.Add([pscustomobject]@{ Text = $Matches[1]; Uri = $(if ($Matches[2] -match '^[a-z][a-z0-9+.-]*://') { $Matches[2] } else { '' }) }) }
+            if ($t -match '^\[([^\]]*)\]\(([^)]*)\)') {
+                $linkText = $Matches[1]; $uri = $Matches[2]
+                $links.Add([pscustomobject]@{ Text = $linkText; Uri = $(if ($uri -match '^[a-z][a-z0-9+.-]*://') { $uri } else { '' }) })
+            }
             else { $links.Add([pscustomobject]@{ Text = (ConvertFrom-MarkdownInline $t); Uri = '' }) }
         }
     }
