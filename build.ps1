@@ -60,6 +60,8 @@ function Invoke-Build {
     Copy-Item (Join-Path $cmdletBin 'CalicoAlp.dll') $ModuleOut
     Copy-Item (Join-Path $Root 'CalicoAlp.psd1') $ModuleOut
     Copy-Item (Join-Path $Root 'module/CalicoAlp.Format.ps1xml') $ModuleOut
+    # Help: about_* topics are plain text kept in module/en-US (copied as they are); cmdlet help is compiled from
+    # docs/<Cmdlet>.md (platyPS format) into one MAML file. A page without SYNOPSIS or EXAMPLES fails the build.
     Copy-Item (Join-Path $Root 'module/en-US/*') (Join-Path $ModuleOut 'en-US') -Recurse
     $helpGen = Join-Path $Root 'tools/New-MamlHelp.ps1'
     if (Test-Path $helpGen) {
