@@ -29,9 +29,14 @@ namespace CalicoAlp.Cmdlets
             var value = pso?.BaseObject ?? item;
             if (value is string || value == null) return value!;
             var metadata = (pso ?? PSObject.AsPSObject(value)).Properties["metadata"]?.Value ?? (pso ?? PSObject.AsPSObject(value)).Properties["Metadata"]?.Value;
-            if (metadata != null)
+            if (metadata is PSObject mp && mp.BaseObject is IDictionary) metadata = mp.BaseObject;
+            if (metadata is IDictionary dict)
             {
-                var name = PSObject.AsPSObject(metadata).Properties["name"]?.Value;
+                if (dict["name"] is { } dn) return dn.ToString()!;
+            }
+            else if (metadata != null)
+            {
+                var name = PSObject.AsPSObject(metadata).Properties["name"]?.Value ?? PSObject.AsPSObject(metadata).Properties["Name"]?.Value;
                 if (name != null) return name.ToString()!;
             }
             return item!;
