@@ -13,6 +13,8 @@
     CmdletsToExport        = @(
         'Enable-CalicoAppLayerPolicy'
         'Disable-CalicoAppLayerPolicy'
+        'Add-AlpNamespace'
+        'Remove-AlpNamespace'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()
