@@ -21,7 +21,10 @@ param(
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release',
     # Test: keep the control plane running afterwards (prints its kubeconfig path).
-    [switch] $KeepCluster
+    [switch] $KeepCluster,
+    # Bench: which benchmark suites to run.
+    [ValidateSet('Namespaces')]
+    [string[]] $Suite = @('Namespaces')
 )
 
 $ErrorActionPreference = 'Stop'
@@ -202,7 +205,16 @@ finally { Unregister-PSResourceRepository -Name `$name }
 }
 
 function Invoke-Bench {
-    throw 'No benchmarks yet: they come with Test-AlpRequest (see docs/performance.md when it exists).'
+    if ($Suite -contains 'Namespaces') {
+        Invoke-Build
+        $state = $env:CALICOALP_TEST_STATE
+        $owned = $false
+        if (-not $state) { $state = Start-TestCluster; $owned = $true }
+        try {
+            & (Join-Path $Root 'tools/Measure-NamespaceScale.ps1') -Kubeconfig (Join-Path $state 'kubeconfig') -ModulePath (Join-Path $ModuleOut 'CalicoAlp.psd1')
+        }
+        finally { if ($owned) { Stop-TestCluster $state } }
+    }
 }
 
 Push-Location $Root

@@ -71,7 +71,7 @@ namespace CalicoAlp.Tests.Cluster
             containers.AddRange(sidecars.Select(s => $"{{name: {s}, image: 'docker.io/istio/proxyv2:1.4.2'}}"));
             var ownerLine = owner == null ? "" : $"  ownerReferences: [{owner}]\n";
             var annotationLine = annotations == null ? "" : $"  annotations: {{{annotations}}}\n";
-            _cluster.KubectlApply($"apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  namespace: {ns}\n  labels: {{{labels}}}\n{ownerLine}{annotationLine}spec:\n  containers: [{string.Join(", ", containers)}]\n");
+            _cluster.KubectlApply($"apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  namespace: {ns}\n  labels: {{{labels}}}\n{ownerLine}{annotationLine}spec:\n  automountServiceAccountToken: false\n  containers: [{string.Join(", ", containers)}]\n");
         }
 
         public string TemplateJson(string ns, string kind, string name) =>

@@ -1,0 +1,94 @@
+<#
+.SYNOPSIS
+    Measures Add-AlpNamespace at scale against the real local API server: N namespaces with M pods each.
+.DESCRIPTION
+    Creates (once per cluster) namespaces labelled calicoalp-scale=1, each with a Deployment, its ReplicaSet and
+    M pods owned by it (half of them with istio-proxy and dikastes), then times:
+      1. Add-AlpNamespace -All -Selector calicoalp-scale=1   (labels every namespace, one cluster-wide pod LIST)
+      2. the same again                                      (every namespace Unchanged: no writes)
+      3. Add-AlpNamespace -All -Selector ... -Restart -WhatIf (planning the restarts)
+    and prints the API calls made (from -Verbose) and the wall time of each run.
+.EXAMPLE
+    dotnet pwsh ./build.ps1 Bench -Suite Namespaces
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Mandatory)] [string] $Kubeconfig,
+    [Parameter(Mandatory)] [string] $ModulePath,
+    [int] $Namespaces = 500,
+    [int] $PodsPerNamespace = 20
+)
+$ErrorActionPreference = 'Stop'
+
+function kc { & kubectl --kubeconfig $Kubeconfig --context admin @args; if ($LASTEXITCODE -ne 0) { throw "kubectl $args failed" } }
+
+$ModulePath = (Resolve-Path $ModulePath).Path
+$existingPods = (kc get pods -A -l app=web -o name | Where-Object { $_ } | Measure-Object).Count
+if ($existingPods -lt $Namespaces * $PodsPerNamespace) {
+    $sw = [Diagnostics.Stopwatch]::StartNew()
+    $tmp = New-Item -ItemType Directory -Force -Path (Join-Path ([IO.Path]::GetTempPath()) "calicoalp-scale-$PID")
+    $hash = '5c9d7b8f6'
+    # 1. namespaces, deployments, replicasets (uids needed for the owner references)
+    $docs = [Collections.Generic.List[string]]::new()
+    for ($i = 0; $i -lt $Namespaces; $i++) {
+        $ns = 'scale-{0:d4}' -f $i
+        $docs.Add("apiVersion: v1`nkind: Namespace`nmetadata: {name: $ns, labels: {calicoalp-scale: '1'}}")
+        $docs.Add("apiVersion: apps/v1`nkind: Deployment`nmetadata: {name: web, namespace: $ns}`nspec:`n  replicas: $PodsPerNamespace`n  selector: {matchLabels: {app: web}}`n  template:`n    metadata: {labels: {app: web}}`n    spec: {containers: [{name: app, image: 'nginx:1.19'}]}")
+    }
+    Set-Content (Join-Path $tmp 'ns.yaml') ($docs -join "`n---`n")
+    kc apply -f (Join-Path $tmp 'ns.yaml') | Out-Null
+    $deployUids = @{}
+    (kc get deployments -A -l '!none' -o json | ConvertFrom-Json).items | ForEach-Object { $deployUids[$_.metadata.namespace] = $_.metadata.uid }
+    $docs.Clear()
+    foreach ($ns in $deployUids.Keys) {
+        $docs.Add("apiVersion: apps/v1`nkind: ReplicaSet`nmetadata:`n  name: web-$hash`n  namespace: $ns`n  labels: {app: web, pod-template-hash: '$hash'}`n  ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: web, uid: '$($deployUids[$ns])', controller: true}]`nspec:`n  replicas: $PodsPerNamespace`n  selector: {matchLabels: {app: web, pod-template-hash: '$hash'}}`n  template:`n    metadata: {labels: {app: web, pod-template-hash: '$hash'}}`n    spec: {containers: [{name: app, image: 'nginx:1.19'}]}")
+    }
+    Set-Content (Join-Path $tmp 'rs.yaml') ($docs -join "`n---`n")
+    kc apply -f (Join-Path $tmp 'rs.yaml') | Out-Null
+    $rsUids = @{}
+    (kc get replicasets -A -o json | ConvertFrom-Json).items | Where-Object { $_.metadata.namespace -like 'scale-*' } | ForEach-Object { $rsUids[$_.metadata.namespace] = $_.metadata.uid }
+    # 2. pods, in files of 1000
+    $docs.Clear(); $file = 0
+    foreach ($ns in $rsUids.Keys) {
+        for ($p = 0; $p -lt $PodsPerNamespace; $p++) {
+            $sidecars = if ($p % 2 -eq 0) { ", {name: istio-proxy, image: 'docker.io/istio/proxyv2:1.4.2'}, {name: dikastes, image: 'calico/dikastes:v3.12.3'}" } else { '' }
+            $docs.Add("apiVersion: v1`nkind: Pod`nmetadata:`n  name: web-$hash-$p`n  namespace: $ns`n  labels: {app: web, pod-template-hash: '$hash'}`n  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-$hash, uid: '$($rsUids[$ns])', controller: true}]`nspec: {automountServiceAccountToken: false, containers: [{name: app, image: 'nginx:1.19'}$sidecars]}")
+            if ($docs.Count -eq 1000) {
+                $f = Join-Path $tmp "pods-$file.yaml"; Set-Content $f ($docs -join "`n---`n"); kc apply --server-side --field-manager=calicoalp-scale -f $f | Out-Null; $docs.Clear(); $file++
+            }
+        }
+    }
+    if ($docs.Count) { $f = Join-Path $tmp "pods-$file.yaml"; Set-Content $f ($docs -join "`n---`n"); kc apply --server-side --field-manager=calicoalp-scale -f $f | Out-Null }
+    Remove-Item $tmp -Recurse -Force
+    Write-Host ("Created {0} namespaces with {1} pods each in {2:n1} s" -f $Namespaces, $PodsPerNamespace, $sw.Elapsed.TotalSeconds)
+}
+$pods = (kc get pods -A -l app=web -o name | Measure-Object).Count
+Write-Host "Cluster has $pods pods in the scale namespaces."
+
+Import-Module $ModulePath
+function Measure-Run([string] $Title, [hashtable] $Extra) {
+    $verbose = [Collections.Generic.List[string]]::new()
+    $sw = [Diagnostics.Stopwatch]::StartNew()
+    $r = Add-AlpNamespace -Kubeconfig $Kubeconfig -Context admin -All -Selector 'calicoalp-scale=1' @Extra -Verbose 4>&1 -WarningAction SilentlyContinue |
+        ForEach-Object { if ($_ -is [System.Management.Automation.VerboseRecord]) { $verbose.Add($_.Message) } else { $_ } }
+    $sw.Stop()
+    $calls = $verbose | Where-Object { $_ -match '^(GET|PATCH|PUT|POST|DELETE) /' }
+    $lists = $calls | Where-Object { $_ -match '^GET /api/v1/(namespaces|pods)\?' }
+    [pscustomobject]@{
+        Run        = $Title
+        Seconds    = [math]::Round($sw.Elapsed.TotalSeconds, 2)
+        Namespaces = @($r).Count
+        Updated    = @($r | Where-Object LabelAction -eq 'Updated').Count
+        PodsToRestart = ($r | Measure-Object PodsNeedingRestart -Sum).Sum
+        ApiCalls   = @($calls).Count
+        ListCalls  = @($lists).Count
+    }
+}
+$results = @(
+    Measure-Run 'label all' @{}
+    Measure-Run 'again (no writes)' @{}
+    Measure-Run 'restart -WhatIf' @{ Restart = $true; WhatIf = $true }
+)
+$results | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
+# reset the labels so the next measurement starts from the same state
+kc label ns -l calicoalp-scale=1 istio-injection- | Out-Null
