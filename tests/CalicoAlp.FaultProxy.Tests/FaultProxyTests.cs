@@ -209,6 +209,18 @@ public sealed class FaultProxyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Drop_OnWarmPooledConnection_IsSeenByClient_NotRetriedTransparently()
+    {
+        (await client.GetAsync("/echo")).Dispose(); // warm the pooled connection
+        proxy.AddFault(FaultRule.For("PUT").Once().Drop());
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => client.PutAsync("/echo", new StringContent("x")));
+
+        Assert.Equal(new[] { RequestOutcome.Forwarded, RequestOutcome.Dropped }, proxy.Requests.Select(r => r.Outcome));
+        Assert.Equal(1, upstream.Hits);
+    }
+
+    [Fact]
     public async Task ConcurrentWriterHook_RunsBeforeForwarding_SoTheWriteHitsConflict()
     {
         using var direct = new HttpClient(new SocketsHttpHandler
