@@ -74,12 +74,26 @@ namespace CalicoAlp.Core.Namespaces
             }
             else
             {
-                if (label == null)
+                if (revision != null && !_force)
                 {
+                    return new ResourcePlan(this, ChangeAction.Skipped, Array.Empty<FieldChange>(), current, null,
+                        $"Namespace '{Name}' is injected through the Istio revision label {RevisionLabel}={revision}; use -Force to remove it.");
+                }
+                if (label is "enabled")
+                {
+                    labelsPatch[InjectionLabel] = null;
+                    changes.Add(new FieldChange($"metadata.labels.{InjectionLabel}", Quote(label), null));
+                }
+                if (revision != null)
+                {
+                    labelsPatch[RevisionLabel] = null;
+                    changes.Add(new FieldChange($"metadata.labels.{RevisionLabel}", Quote(revision), null));
+                }
+                if (changes.Count == 0)
+                {
+                    // No label, or an explicit istio-injection=disabled: the namespace is already out of the mesh.
                     return new ResourcePlan(this, ChangeAction.Unchanged, Array.Empty<FieldChange>(), current, null);
                 }
-                labelsPatch[InjectionLabel] = null;
-                changes.Add(new FieldChange($"metadata.labels.{InjectionLabel}", Quote(label), null));
             }
             var patch = new JsonObject { ["metadata"] = new JsonObject { ["resourceVersion"] = rv, ["labels"] = labelsPatch } };
             return new ResourcePlan(this, ChangeAction.Updated, changes, current, patch);

@@ -18,7 +18,9 @@ namespace CalicoAlp.Cmdlets
     {
         private readonly List<(KubeApi Api, List<string> Names)> _batches = new();
 
-        [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Name", ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        // ValueFromPipeline only (not by property name): other cmdlets' results have a Name that is not a namespace.
+        // The transformation takes the name from Namespace objects, Add-AlpNamespace results and CSV rows.
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Name", ValueFromPipeline = true)]
         [Alias("Namespace")]
         [SupportsWildcards]
         [NamespaceNameTransformation]
@@ -117,6 +119,12 @@ namespace CalicoAlp.Cmdlets
                     if (plan.Action == ChangeAction.Skipped) WriteWarning(plan.Message);
                     if (plan.IsWrite && !ShouldProcess($"Namespace {nsName} (context '{api.ContextName}')", plan.Describe()))
                     {
+                        if (IsWhatIf)
+                        {
+                            // Let the API server check the label change (RBAC, admission) without persisting it.
+                            Run(ct => IntentExecutor.ApplyAsync(api, plan, dryRun: true, ct));
+                            WriteVerbose($"Server-side dry run of '{plan.Describe()}' on namespace {nsName}: accepted.");
+                        }
                         labelResults[nsName] = (ChangeAction.Unchanged, Array.Empty<FieldChange>(), "Not changed (declined or -WhatIf).");
                         continue;
                     }
@@ -140,8 +148,15 @@ namespace CalicoAlp.Cmdlets
             {
                 var nsName = targets[i].Name;
                 var workloads = WorkloadInventory.Analyze(nsName, pods[nsName], gapOf);
-                if (Restart) RestartWorkloads(api, workloads, now);
                 var label = labelResults[nsName];
+                if (Restart && label.Action == ChangeAction.Skipped)
+                {
+                    WriteWarning($"Namespace {nsName}: no restart, because its label was left as it is (see above); recreated pods would not change.");
+                }
+                else if (Restart)
+                {
+                    RestartWorkloads(api, workloads, now);
+                }
                 var result = new AlpNamespaceResult
                 {
                     Context = api.ContextName,

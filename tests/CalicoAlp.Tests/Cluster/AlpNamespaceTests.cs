@@ -255,5 +255,60 @@ namespace CalicoAlp.Tests.Cluster
             Assert.Contains("may not patch namespaces", err.Exception.Message);
             Assert.Null(Label(ns, "istio-injection"));
         }
+
+        [Fact]
+        public void Other_cmdlets_results_are_not_taken_as_namespace_names()
+        {
+            var ns = NewNamespace("csv");
+            var change = new ResourceChange("admin", _cluster.Kubeconfig, "v1", "FelixConfiguration", null, "default", ChangeAction.Unchanged, Array.Empty<FieldChange>());
+            var refused = _host.Invoke("Add-AlpNamespace", new Hashtable(), new object[] { change });
+            Assert.Empty(refused.Output);
+            Assert.Contains(refused.Errors, e => e.Exception.Message.Contains("does not name a namespace", StringComparison.Ordinal));
+            Assert.Null(Label("default", "istio-injection"));
+
+            // With -Name given, the results still carry Context and Kubeconfig by property name.
+            var bound = _host.Invoke("Add-AlpNamespace", new Hashtable { ["Name"] = ns }, new object[] { change });
+            bound.AssertSuccess();
+            Assert.Equal(ns, Assert.Single(bound.OutputOf<AlpNamespaceResult>()).Namespace);
+
+            // A CSV row with a Name column works.
+            var row = new PSObject();
+            row.Properties.Add(new PSNoteProperty("Name", ns));
+            var fromCsv = _host.Invoke("Remove-AlpNamespace", Params(), new object[] { row });
+            fromCsv.AssertSuccess();
+            Assert.Null(Label(ns, "istio-injection"));
+        }
+
+        [Fact]
+        public void Remove_leaves_an_explicit_disabled_label_and_needs_Force_for_a_revision_label()
+        {
+            var disabled = NewNamespace("rmdis", new Dictionary<string, string> { ["istio-injection"] = "disabled" });
+            var rev = NewNamespace("rmrev", new Dictionary<string, string> { ["istio.io/rev"] = "canary" });
+            var r = _host.Invoke("Remove-AlpNamespace", Params(new[] { disabled, rev }));
+            r.AssertSuccess();
+            var byNs = r.OutputOf<AlpNamespaceResult>().ToDictionary(x => x.Namespace);
+            Assert.Equal(ChangeAction.Unchanged, byNs[disabled].LabelAction);
+            Assert.Equal(ChangeAction.Skipped, byNs[rev].LabelAction);
+            Assert.Equal("disabled", Label(disabled, "istio-injection"));
+            Assert.Equal("canary", Label(rev, "istio.io/rev"));
+
+            var p = Params(rev);
+            p["Force"] = true;
+            _host.Invoke("Remove-AlpNamespace", p).AssertSuccess();
+            Assert.Null(Label(rev, "istio.io/rev"));
+        }
+
+        [Fact]
+        public void A_namespace_left_as_it_is_gets_no_restart()
+        {
+            var ns = NewNamespace("skiprestart", new Dictionary<string, string> { ["istio-injection"] = "disabled" });
+            _make.Deployment(ns, "web", 1);
+            var p = Params(ns);
+            p["Restart"] = true;
+            var r = _host.Invoke("Add-AlpNamespace", p);
+            r.AssertSuccess();
+            Assert.Empty(Assert.Single(r.OutputOf<AlpNamespaceResult>()).RestartedWorkloads);
+            Assert.Null(_cluster.GetJson("-n", ns, "get", "deployment", "web")!["spec"]!["template"]!["metadata"]!["annotations"]);
+        }
     }
 }
