@@ -106,17 +106,21 @@ function Invoke-Test {
         $env:CALICOALP_MODULE = Join-Path $ModuleOut 'CalicoAlp.psd1'
         $env:CALICOALP_SHARED = [IO.Path]::GetFullPath((Join-Path $Root '../shared'))
 
-        # xunit (in-process PowerShell, core and cluster tests)
-        $trx = Join-Path $results 'xunit.trx'
-        if (Test-Path $trx) { Remove-Item $trx }
-        & dotnet test (Join-Path $Root 'tests/CalicoAlp.Tests/CalicoAlp.Tests.csproj') -c $Configuration --no-build --nologo `
-            --logger "trx;LogFileName=$trx" --logger 'console;verbosity=normal' --results-directory $results
-        if (-not (Test-Path $trx)) { throw "xunit wrote no TRX file ($trx): the test run did not happen." }
-        [xml] $x = Get-Content $trx
-        $counters = $x.TestRun.ResultSummary.Counters
-        $passed += [int] $counters.passed
-        $failed += [int] $counters.failed + [int] $counters.error + [int] $counters.timeout + [int] $counters.aborted
-        Write-Host "xunit: $($counters.passed) passed, $($counters.failed) failed (of $($counters.total))"
+        # xunit: the module's tests (in-process PowerShell, core, cluster) and the fault proxy's own tests
+        foreach ($project in 'tests/CalicoAlp.Tests/CalicoAlp.Tests.csproj', 'tests/CalicoAlp.FaultProxy.Tests/CalicoAlp.FaultProxy.Tests.csproj') {
+            $name = [IO.Path]::GetFileNameWithoutExtension($project)
+            $trx = Join-Path $results "$name.trx"
+            if (Test-Path $trx) { Remove-Item $trx }
+            & dotnet test (Join-Path $Root $project) -c $Configuration --no-build --nologo `
+                --logger "trx;LogFileName=$trx" --logger 'console;verbosity=normal' --results-directory $results
+            if (-not (Test-Path $trx)) { throw "xunit wrote no TRX file ($trx): the test run of $name did not happen." }
+            [xml] $x = Get-Content $trx
+            $counters = $x.TestRun.ResultSummary.Counters
+            if ([int] $counters.total -eq 0) { throw "$name ran no test." }
+            $passed += [int] $counters.passed
+            $failed += [int] $counters.failed + [int] $counters.error + [int] $counters.timeout + [int] $counters.aborted
+            Write-Host "xunit ${name}: $($counters.passed) passed, $($counters.failed) failed (of $($counters.total))"
+        }
 
         # Pester, in a fresh pwsh, against the built module in out/
         $pesterManifest = Get-PesterManifest
