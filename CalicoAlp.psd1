@@ -13,6 +13,8 @@
     CmdletsToExport        = @(
         'Enable-CalicoAppLayerPolicy'
         'Disable-CalicoAppLayerPolicy'
+        'Set-IstioInjectorPatch'
+        'Remove-IstioInjectorPatch'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

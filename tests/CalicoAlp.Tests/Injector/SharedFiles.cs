@@ -12,6 +12,17 @@ namespace CalicoAlp.Tests.Injector
     {
         private static readonly Lazy<string> Root = new(Locate);
 
+        /// <summary>The folder with CalicoAlp.sln.</summary>
+        public static string RepositoryRoot
+        {
+            get
+            {
+                var dir = new DirectoryInfo(AppContext.BaseDirectory);
+                while (dir != null && !File.Exists(Path.Combine(dir.FullName, "CalicoAlp.sln"))) dir = dir.Parent;
+                return dir?.FullName ?? throw new InvalidOperationException("CalicoAlp.sln not found above " + AppContext.BaseDirectory);
+            }
+        }
+
         public static string CalicoAlp => Path.Combine(Root.Value, "upstream", "calico-alp");
 
         public static string Rendered(string docsVersion) => Path.Combine(CalicoAlp, "rendered", docsVersion);

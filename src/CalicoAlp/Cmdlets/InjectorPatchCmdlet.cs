@@ -1,0 +1,148 @@
+using System;
+using System.IO;
+using System.Management.Automation;
+using System.Text;
+using CalicoAlp.Core.Diagnostics;
+using CalicoAlp.Core.Injector;
+
+namespace CalicoAlp.Cmdlets
+{
+    /// <summary>
+    /// Shared flow of Set-/Remove-IstioInjectorPatch in offline mode: read -Path (a ConfigMap or patch document, YAML or
+    /// JSON), edit data.config in the core, ShouldProcess with the diff as description (so -WhatIf prints it), write
+    /// -OutFile, emit the typed result.
+    /// </summary>
+    public abstract class InjectorPatchCmdlet : AlpCmdlet
+    {
+        public const string OfflineContext = "offline";
+
+        /// <summary>The ConfigMap (kubectl get -o yaml/json) or Calico patch document to read.</summary>
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Offline", ValueFromPipelineByPropertyName = true)]
+        [Alias("FullName")]
+        [ValidateNotNullOrEmpty]
+        public string Path { get; set; } = "";
+
+        /// <summary>Where to write the resulting document (same format as the input; may be -Path itself).</summary>
+        [Parameter(Mandatory = true, ParameterSetName = "Offline")]
+        [ValidateNotNullOrEmpty]
+        public string OutFile { get; set; } = "";
+
+        /// <summary>Adds the unified diff of data.config to the result.</summary>
+        [Parameter]
+        public SwitchParameter ShowDiff { get; set; }
+
+        /// <summary>What the core does to the document text.</summary>
+        protected abstract InjectorDocumentEdit Edit(string text, string source);
+
+        /// <summary>The options the additions were made with (null for Remove).</summary>
+        protected abstract DikastesSidecarOptions? Options { get; }
+
+        protected abstract string Verb { get; }
+
+        protected override void ProcessRecord()
+        {
+            try
+            {
+                var input = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
+                var output = SessionState.Path.GetUnresolvedProviderPathFromPSPath(OutFile);
+                if (!File.Exists(input))
+                {
+                    throw new AlpException("InjectorFileNotFound", AlpErrorKind.ObjectNotFound, $"Cannot find the file '{input}'.", input);
+                }
+                var text = Encoding.UTF8.GetString(File.ReadAllBytes(input)); // a BOM stays in the text and is written back
+                var edit = Edit(text, input);
+                WriteVerbose($"{input}: Istio {edit.Edit.IstioVersion}; template delimiters {edit.Edit.Delimiters}; dikastes before: {edit.Edit.StateBefore.Image ?? "none"}; {edit.Edit.Action}.");
+
+                var diff = edit.ConfigDiff;
+                var sameFile = string.Equals(System.IO.Path.GetFullPath(input), System.IO.Path.GetFullPath(output), StringComparison.Ordinal);
+                var needsWrite = !(sameFile && !edit.Edit.Changed);
+                var written = false;
+                if (needsWrite)
+                {
+                    var action = edit.Edit.Changed
+                        ? $"{Verb} ({edit.Edit.Action}) the injector config of '{input}'"
+                        : $"Copy the unchanged injector config of '{input}'";
+                    var description = $"{action} to '{output}'." + (diff.Length > 0 ? Environment.NewLine + diff : "");
+                    if (ShouldProcess(description, $"{action} to '{output}'?", "Istio sidecar injector"))
+                    {
+                        File.WriteAllText(output, edit.Output, new UTF8Encoding(false));
+                        written = true;
+                    }
+                }
+                // A result that was only described carries the diff ShouldProcess showed.
+                var whatIf = needsWrite && !written;
+                WriteObject(edit.ToResult(OfflineContext, input, Options, ShowDiff || whatIf, written || !needsWrite ? output : null, whatIf));
+            }
+            catch (AlpException ex)
+            {
+                WriteError(ToErrorRecord(ex));
+            }
+            catch (IOException ex)
+            {
+                WriteError(new ErrorRecord(ex, "InjectorFileError", ErrorCategory.WriteError, OutFile));
+            }
+            catch (UnauthorizedAccessException ex)
+            {
+                WriteError(new ErrorRecord(ex, "InjectorFileError", ErrorCategory.PermissionDenied, OutFile));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Inserts Calico's dikastes additions into the Istio sidecar injector template: the dikastes-sock mount on istio-proxy,
+    /// the dikastes container and the dikastes-sock/felix-sync volumes, surgically (everything else byte for byte).
+    /// </summary>
+    [Cmdlet(VerbsCommon.Set, "IstioInjectorPatch", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = "Offline")]
+    [OutputType(typeof(InjectorPatchResult))]
+    public sealed class SetIstioInjectorPatchCommand : InjectorPatchCmdlet
+    {
+        private DikastesSidecarOptions? _options;
+
+        /// <summary>The Calico version (felix-sync volume, securityContext, default image calico/dikastes:v&lt;version&gt;).</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? CalicoVersion { get; set; }
+
+        /// <summary>The dikastes image (default calico/dikastes:v&lt;CalicoVersion&gt;).</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? DikastesImage { get; set; }
+
+        /// <summary>Overrides the detected Istio version of the template.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? IstioVersion { get; set; }
+
+        protected override DikastesSidecarOptions? Options => _options;
+
+        protected override string Verb => "Patch";
+
+        protected override void BeginProcessing()
+        {
+            try
+            {
+                _options = DikastesSidecarOptions.From(CalicoVersion, DikastesImage);
+                if (IstioVersion != null) IstioTemplateVersion.Given(IstioVersion);
+            }
+            catch (AlpException ex)
+            {
+                Terminate(ex);
+            }
+        }
+
+        protected override InjectorDocumentEdit Edit(string text, string source) =>
+            InjectorDocumentEdit.Set(text, source, _options!, IstioVersion);
+    }
+
+    /// <summary>Takes Calico's three dikastes additions out of the Istio sidecar injector template (also Calico's own files).</summary>
+    [Cmdlet(VerbsCommon.Remove, "IstioInjectorPatch", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = "Offline")]
+    [OutputType(typeof(InjectorPatchResult))]
+    public sealed class RemoveIstioInjectorPatchCommand : InjectorPatchCmdlet
+    {
+        protected override DikastesSidecarOptions? Options => null;
+
+        protected override string Verb => "Unpatch";
+
+        protected override InjectorDocumentEdit Edit(string text, string source) => InjectorDocumentEdit.Remove(text, source);
+    }
+}
