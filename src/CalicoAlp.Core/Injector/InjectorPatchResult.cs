@@ -34,6 +34,10 @@ namespace CalicoAlp.Core.Injector
         /// <summary>True when the change was only described (-WhatIf, or declined).</summary>
         public bool WhatIf { get; init; }
         public string? Message { get; init; }
+        /// <summary>The injector ConfigMap's resourceVersion after the write (live mode).</summary>
+        public string? ResourceVersion { get; init; }
+        /// <summary>Running pods with istio-proxy but no dikastes (namespace/name), listed after a live patch.</summary>
+        public System.Collections.Generic.IReadOnlyList<string>? PodsWithoutDikastes { get; set; }
 
         public override string ToString() => $"{Action} {Target} (Istio {IstioVersion ?? "?"}, {Image ?? "no dikastes"})";
     }

@@ -18,6 +18,8 @@ namespace CalicoAlp.Core.Injector
         /// <summary>Some or all additions were there but differed (another image, volume, securityContext); replaced in place.</summary>
         Updated,
         Removed,
+        /// <summary>The config saved in the backup was put back (Remove-IstioInjectorPatch -FromBackup).</summary>
+        Restored,
     }
 
     /// <summary>The three Calico additions as found in a template.</summary>
@@ -94,6 +96,19 @@ namespace CalicoAlp.Core.Injector
         {
             var t = Layout.Parse(config);
             return Find(t).State;
+        }
+
+        /// <summary>Like <see cref="Inspect"/>, but an unrecognised template gives an empty state instead of an error.</summary>
+        public static InjectorPatchState TryInspect(string config)
+        {
+            try
+            {
+                return Inspect(config);
+            }
+            catch (AlpException)
+            {
+                return new InjectorPatchState(0, 0, 0, 0, null, null);
+            }
         }
 
         /// <summary>
