@@ -155,7 +155,7 @@ namespace CalicoAlp.Cmdlets
     /// Inserts Calico's dikastes additions into the Istio sidecar injector template: the dikastes-sock mount on istio-proxy,
     /// the dikastes container and the dikastes-sock/felix-sync volumes, surgically (everything else byte for byte).
     /// </summary>
-    [Cmdlet(VerbsCommon.Set, "IstioInjectorPatch", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = OfflineSet)]
+    [Cmdlet(VerbsCommon.Set, "IstioInjectorPatch", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = "Live")]
     [OutputType(typeof(InjectorPatchResult))]
     public sealed class SetIstioInjectorPatchCommand : InjectorPatchCmdlet
     {
@@ -203,7 +203,7 @@ namespace CalicoAlp.Cmdlets
     }
 
     /// <summary>Takes Calico's three dikastes additions out of the Istio sidecar injector template (also Calico's own files).</summary>
-    [Cmdlet(VerbsCommon.Remove, "IstioInjectorPatch", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = OfflineSet)]
+    [Cmdlet(VerbsCommon.Remove, "IstioInjectorPatch", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = "Live")]
     [OutputType(typeof(InjectorPatchResult))]
     public sealed class RemoveIstioInjectorPatchCommand : InjectorPatchCmdlet
     {
