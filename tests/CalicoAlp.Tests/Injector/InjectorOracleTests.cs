@@ -176,6 +176,8 @@ namespace CalicoAlp.Tests.Injector
             Assert.Equal(stock, InjectorTemplateEditor.Remove(expectedConfig).After);
             // from 3.12's patch to 3.23's in place
             Assert.Equal(expectedConfig, InjectorTemplateEditor.Set(doc.Config, Calico("3.23.0")).After);
+            // and back from 3.23's CSI patch (with its blank line) to 3.12's
+            Assert.Equal(doc.Config, InjectorTemplateEditor.Set(expectedConfig, Calico("3.12.3")).After);
         }
 
         [Theory]
