@@ -141,9 +141,11 @@ namespace CalicoAlp.Core.Injector
             if (options.BlankLineAfterVolumes && ct.HasContentFrom(volumesAt)) volumeLines.Add("");
             var containerLines = new List<string>(options.ContainerLines(b)) { "" };
 
-            inserts.Add((volumesAt, 0, volumeLines));
-            inserts.Add((containerAt, 1, containerLines));
-            inserts.Add((mountAt, 2, options.ProxyMountLines(b)));
+            // An addition that is already there with the wanted content keeps its exact lines (blank lines included),
+            // so a template patched by hand or by another tool with the same image stays Unchanged.
+            inserts.Add((volumesAt, 0, found.KeepIfSame(volumeLines, Kind.SocketVolume, Kind.FelixSyncVolume)));
+            inserts.Add((containerAt, 1, found.KeepIfSame(containerLines, Kind.Container)));
+            inserts.Add((mountAt, 2, found.KeepIfSame(options.ProxyMountLines(b), Kind.Mount)));
 
             var result = new List<string>(clean);
             foreach (var ins in inserts.OrderByDescending(i => i.At).ThenBy(i => i.Order))
@@ -292,6 +294,24 @@ namespace CalicoAlp.Core.Injector
             public int? MountAt { get; init; }
             public int? ContainerAt { get; init; }
             public int? VolumesAt { get; init; }
+            /// <summary>The lines of each addition found, in template order.</summary>
+            public required List<(Kind Kind, List<string> Lines, int Start)> Originals { get; init; }
+
+            /// <summary>
+            /// The original lines when the additions of these kinds were found exactly once each, next to each other, with
+            /// the wanted content (blank lines aside); otherwise the wanted lines.
+            /// </summary>
+            public IReadOnlyList<string> KeepIfSame(IReadOnlyList<string> wanted, params Kind[] kinds)
+            {
+                var parts = Originals.Where(o => kinds.Contains(o.Kind)).ToList();
+                if (parts.Count != kinds.Length || kinds.Any(k => parts.Count(p => p.Kind == k) != 1)) return wanted;
+                for (var i = 1; i < parts.Count; i++)
+                {
+                    if (parts[i].Start != parts[i - 1].Start + parts[i - 1].Lines.Count) return wanted;
+                }
+                var original = parts.SelectMany(p => p.Lines).ToList();
+                return original.Where(l => l.Trim().Length > 0).SequenceEqual(wanted.Where(l => l.Trim().Length > 0), StringComparer.Ordinal) ? original : wanted;
+            }
         }
 
         private enum Kind { Mount, Container, SocketVolume, FelixSyncVolume }
@@ -372,7 +392,8 @@ namespace CalicoAlp.Core.Injector
             var state = new InjectorPatchState(
                 ranges.Count(r => r.Kind == Kind.Mount), ranges.Count(r => r.Kind == Kind.Container),
                 ranges.Count(r => r.Kind == Kind.SocketVolume), ranges.Count(r => r.Kind == Kind.FelixSyncVolume), image, felix);
-            return new Found { Clean = clean, State = state, MountAt = mountAt, ContainerAt = containerAt, VolumesAt = volumesAt };
+            var originals = ranges.Select(r => (r.Kind, lines.GetRange(r.Start, r.End - r.Start), r.Start)).ToList();
+            return new Found { Clean = clean, State = state, MountAt = mountAt, ContainerAt = containerAt, VolumesAt = volumesAt, Originals = originals };
         }
 
         /// <summary>The name of the list item starting at line i (indent ind): "- name: x" or a "name: x" field of the item.</summary>

@@ -212,6 +212,21 @@ namespace CalicoAlp.Tests.Injector
         }
 
         [Fact]
+        public void A_patch_with_the_same_content_but_other_blank_lines_is_unchanged()
+        {
+            var doc = InjectorConfigDocument.Load(SharedFiles.Read(Path.Combine(SharedFiles.Rendered("v3.12"), "istio-inject-configmap-1.3.5.yaml")));
+            var stock = InjectorTemplateEditor.Remove(doc.Config).After;
+            var noBlank = doc.Config
+                .Replace("      name: felix-sync\n\n  volumes:", "      name: felix-sync\n  volumes:", StringComparison.Ordinal);
+            Assert.NotEqual(doc.Config, noBlank);
+            Assert.Equal(InjectorEditAction.Unchanged, InjectorTemplateEditor.Set(noBlank, Calico("3.12.3")).Action);
+            Assert.Equal(stock, InjectorTemplateEditor.Remove(noBlank).After);
+            // a different image still rewrites the container, with Calico's blank line
+            var updated = InjectorTemplateEditor.Set(noBlank, Calico("3.12.2"));
+            Assert.Equal(doc.Config.Replace("dikastes:v3.12.3", "dikastes:v3.12.2", StringComparison.Ordinal), updated.After);
+        }
+
+        [Fact]
         public void A_second_dikastes_container_is_never_added_and_duplicates_are_healed()
         {
             var doc = InjectorConfigDocument.Load(SharedFiles.Read(Path.Combine(SharedFiles.Rendered("v3.12"), "istio-inject-configmap-1.4.2.yaml")));
