@@ -131,6 +131,15 @@ namespace CalicoAlp.Tests.Injector
             }
         }
 
+        [Theory]
+        [InlineData("containers:\n{{- if .A }}\n- name: a\n  image: \"{{ .Image }}\"\n{{- else }}\n- name: b\n{{- end }}\n", true)]
+        [InlineData("a:\n  - b\n c: d\n", false)]
+        [InlineData("containers:\n- name: a\n  image: [[ .Image ]]\nvolumes: [\n", false)]
+        public void Template_skeleton_check_blanks_actions_and_parses(string template, bool parses)
+        {
+            Assert.Equal(parses, InjectorTemplateEditor.TemplateSkeletonParses(template));
+        }
+
         [Fact]
         public void Unified_diff_has_hunks_with_context_and_counts()
         {
