@@ -15,6 +15,8 @@
         'Disable-CalicoAppLayerPolicy'
         'Add-AlpNamespace'
         'Remove-AlpNamespace'
+        'Set-IstioInjectorPatch'
+        'Remove-IstioInjectorPatch'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

@@ -1,0 +1,44 @@
+namespace CalicoAlp.Core.Injector
+{
+    /// <summary>The typed result of Set-/Remove-IstioInjectorPatch (one per ConfigMap or file).</summary>
+    public sealed class InjectorPatchResult
+    {
+        public InjectorPatchResult(string context, string target, InjectorEditAction action, IstioTemplateVersion istio)
+        {
+            Context = context;
+            Target = target;
+            Action = action;
+            IstioVersion = istio.Version;
+            IstioVersionSource = istio.Source;
+        }
+
+        /// <summary>The kubeconfig context, or "offline" for -Path.</summary>
+        public string Context { get; }
+        /// <summary>"istio-system/istio-sidecar-injector", or the file that was read.</summary>
+        public string Target { get; }
+        public InjectorEditAction Action { get; }
+        public string? IstioVersion { get; }
+        public string IstioVersionSource { get; }
+        /// <summary>The Calico version the additions were made for (null for Remove).</summary>
+        public string? CalicoVersion { get; init; }
+        /// <summary>The dikastes image now in the template (null after Remove).</summary>
+        public string? Image { get; init; }
+        /// <summary>The dikastes image the template had before, if any.</summary>
+        public string? PreviousImage { get; init; }
+        /// <summary>The ConfigMap holding the original config (live mode).</summary>
+        public string? BackupName { get; init; }
+        /// <summary>The file written (offline mode).</summary>
+        public string? OutFile { get; init; }
+        /// <summary>Unified diff of data.config (only with -ShowDiff).</summary>
+        public string? Diff { get; init; }
+        /// <summary>True when the change was only described (-WhatIf, or declined).</summary>
+        public bool WhatIf { get; init; }
+        public string? Message { get; init; }
+        /// <summary>The injector ConfigMap's resourceVersion after the write (live mode).</summary>
+        public string? ResourceVersion { get; init; }
+        /// <summary>Running pods with istio-proxy but no dikastes (namespace/name), listed after a live patch.</summary>
+        public System.Collections.Generic.IReadOnlyList<string>? PodsWithoutDikastes { get; set; }
+
+        public override string ToString() => $"{Action} {Target} (Istio {IstioVersion ?? "?"}, {Image ?? "no dikastes"})";
+    }
+}

@@ -1,0 +1,222 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using System.Text;
+using CalicoAlp.Core.Diagnostics;
+using CalicoAlp.Core.Injector;
+
+namespace CalicoAlp.Cmdlets
+{
+    /// <summary>
+    /// Shared flow of Set-/Remove-IstioInjectorPatch. Live (default): plan the edit of ConfigMap
+    /// istio-system/istio-sidecar-injector (reads only), ShouldProcess with the diff as description (so -WhatIf prints
+    /// it), then write the backup (first change only) and the ConfigMap guarded by its resourceVersion. Offline: read
+    /// -Path (a ConfigMap or patch document, YAML or JSON), edit data.config, write -OutFile.
+    /// </summary>
+    public abstract class InjectorPatchCmdlet : KubeCmdlet
+    {
+        public const string OfflineContext = "offline";
+        protected const string LiveSet = "Live";
+        protected const string OfflineSet = "Offline";
+
+        /// <summary>Namespace of the injector ConfigMap (live mode).</summary>
+        [Parameter(ParameterSetName = LiveSet)]
+        [ValidateNotNullOrEmpty]
+        public string Namespace { get; set; } = InjectorConfigMapIntent.DefaultNamespace;
+
+        /// <summary>What the live edit does.</summary>
+        protected abstract InjectorLiveMode LiveMode { get; }
+
+        /// <summary>Set's -CalicoVersion/-DikastesImage/-IstioVersion (null for Remove).</summary>
+        protected virtual (string? Calico, string? Image, string? Istio) LiveOptions => (null, null, null);
+
+        /// <summary>The ConfigMap (kubectl get -o yaml/json) or Calico patch document to read.</summary>
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = OfflineSet, ValueFromPipelineByPropertyName = true)]
+        [Alias("FullName")]
+        [ValidateNotNullOrEmpty]
+        public string Path { get; set; } = "";
+
+        /// <summary>Where to write the resulting document (same format as the input; may be -Path itself).</summary>
+        [Parameter(Mandatory = true, ParameterSetName = OfflineSet)]
+        [ValidateNotNullOrEmpty]
+        public string OutFile { get; set; } = "";
+
+        /// <summary>Adds the unified diff of data.config to the result.</summary>
+        [Parameter]
+        public SwitchParameter ShowDiff { get; set; }
+
+        /// <summary>What the core does to the document text.</summary>
+        protected abstract InjectorDocumentEdit Edit(string text, string source);
+
+        /// <summary>The options the additions were made with (null for Remove).</summary>
+        protected abstract DikastesSidecarOptions? Options { get; }
+
+        protected abstract string Verb { get; }
+
+        protected override void ProcessRecord()
+        {
+            if (ParameterSetName == LiveSet)
+            {
+                ProcessLive();
+                return;
+            }
+            try
+            {
+                var input = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
+                var output = SessionState.Path.GetUnresolvedProviderPathFromPSPath(OutFile);
+                if (!File.Exists(input))
+                {
+                    throw new AlpException("InjectorFileNotFound", AlpErrorKind.ObjectNotFound, $"Cannot find the file '{input}'.", input);
+                }
+                var text = Encoding.UTF8.GetString(File.ReadAllBytes(input)); // a BOM stays in the text and is written back
+                var edit = Edit(text, input);
+                WriteVerbose($"{input}: Istio {edit.Edit.IstioVersion}; template delimiters {edit.Edit.Delimiters}; dikastes before: {edit.Edit.StateBefore.Image ?? "none"}; {edit.Edit.Action}.");
+
+                var diff = edit.ConfigDiff;
+                var sameFile = string.Equals(System.IO.Path.GetFullPath(input), System.IO.Path.GetFullPath(output), StringComparison.Ordinal);
+                var needsWrite = !(sameFile && !edit.Edit.Changed);
+                var written = false;
+                if (needsWrite)
+                {
+                    var action = edit.Edit.Changed
+                        ? $"{Verb} ({edit.Edit.Action}) the injector config of '{input}'"
+                        : $"Copy the unchanged injector config of '{input}'";
+                    var description = $"{action} to '{output}'." + (diff.Length > 0 ? Environment.NewLine + diff : "");
+                    if (ShouldProcess(description, $"{action} to '{output}'?", "Istio sidecar injector"))
+                    {
+                        File.WriteAllText(output, edit.Output, new UTF8Encoding(false));
+                        written = true;
+                    }
+                }
+                // A result that was only described carries the diff ShouldProcess showed.
+                var whatIf = needsWrite && !written;
+                WriteObject(edit.ToResult(OfflineContext, input, Options, ShowDiff || whatIf, written || !needsWrite ? output : null, whatIf));
+            }
+            catch (AlpException ex)
+            {
+                WriteError(ToErrorRecord(ex));
+            }
+            catch (IOException ex)
+            {
+                WriteError(new ErrorRecord(ex, "InjectorFileError", ErrorCategory.WriteError, OutFile));
+            }
+            catch (UnauthorizedAccessException ex)
+            {
+                WriteError(new ErrorRecord(ex, "InjectorFileError", ErrorCategory.PermissionDenied, OutFile));
+            }
+        }
+        private void ProcessLive()
+        {
+            var api = Connect();
+            try
+            {
+                var (calico, image, istio) = LiveOptions;
+                var plan = Run(ct => InjectorLive.PlanAsync(api, LiveMode, calico, image, istio, ct, Namespace));
+                var edit = plan.Edit;
+                WriteVerbose($"{plan.Intent.Display} on '{api.ContextName}': Istio {edit.IstioVersion}; dikastes before: {edit.StateBefore.Image ?? "none"}" +
+                             (plan.Options != null ? $"; Calico {plan.Options.CalicoVersion} ({plan.CalicoVersionSource}), image {plan.Options.Image}" : "") + $"; {edit.Action}.");
+                var rv = Core.Json.JsonDiff.GetString(plan.Injector.Current, "metadata", "resourceVersion");
+                if (!plan.IsWrite)
+                {
+                    WriteObject(InjectorLive.ToResult(api, plan, ShowDiff, rv, whatIf: false));
+                    return;
+                }
+                var target = $"{plan.Intent.Display} (context '{api.ContextName}')";
+                var backup = plan.Backup is { IsWrite: true } ? $" after saving it to {plan.Intent.Namespace}/{plan.Intent.BackupName}" : "";
+                var description = $"{plan.Injector.Describe()} {target}{backup}." + Environment.NewLine + plan.Diff;
+                if (!ShouldProcess(description, $"{plan.Injector.Describe()} {target}{backup}?", "Istio sidecar injector"))
+                {
+                    if (IsWhatIf) WriteObject(InjectorLive.ToResult(api, plan, showDiff: true, rv, whatIf: true));
+                    return;
+                }
+                // Let the API server check both writes (RBAC, admission) before anything is written.
+                Run(ct => InjectorLive.ApplyAsync(api, plan, dryRun: true, ShowDiff, ct));
+                var result = Run(ct => InjectorLive.ApplyAsync(api, plan, dryRun: false, ShowDiff, ct));
+                if (LiveMode == InjectorLiveMode.Set)
+                {
+                    var pods = Run(ct => InjectorLive.PodsWithoutDikastesAsync(api, ct));
+                    result.PodsWithoutDikastes = pods;
+                    if (pods.Count > 0)
+                    {
+                        WriteWarning($"{pods.Count} running pod(s) have istio-proxy but no dikastes; they get it when recreated: {string.Join(", ", pods.Take(20))}{(pods.Count > 20 ? ", ..." : "")}");
+                    }
+                }
+                WriteObject(result);
+            }
+            catch (AlpException ex)
+            {
+                WriteError(ToErrorRecord(ex));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Inserts Calico's dikastes additions into the Istio sidecar injector template: the dikastes-sock mount on istio-proxy,
+    /// the dikastes container and the dikastes-sock/felix-sync volumes, surgically (everything else byte for byte).
+    /// </summary>
+    [Cmdlet(VerbsCommon.Set, "IstioInjectorPatch", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = "Live")]
+    [OutputType(typeof(InjectorPatchResult))]
+    public sealed class SetIstioInjectorPatchCommand : InjectorPatchCmdlet
+    {
+        private DikastesSidecarOptions? _options;
+
+        /// <summary>The Calico version (felix-sync volume, securityContext, default image calico/dikastes:v&lt;version&gt;).</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? CalicoVersion { get; set; }
+
+        /// <summary>The dikastes image (default calico/dikastes:v&lt;CalicoVersion&gt;).</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? DikastesImage { get; set; }
+
+        /// <summary>Overrides the detected Istio version of the template.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? IstioVersion { get; set; }
+
+        protected override DikastesSidecarOptions? Options => _options;
+
+        protected override InjectorLiveMode LiveMode => InjectorLiveMode.Set;
+
+        protected override (string? Calico, string? Image, string? Istio) LiveOptions => (CalicoVersion, DikastesImage, IstioVersion);
+
+        protected override string Verb => "Patch";
+
+        protected override void BeginProcessing()
+        {
+            try
+            {
+                if (IstioVersion != null) IstioTemplateVersion.Given(IstioVersion);
+                // live mode may take the Calico version from the cluster
+                if (ParameterSetName == OfflineSet || CalicoVersion != null || DikastesImage != null) _options = DikastesSidecarOptions.From(CalicoVersion, DikastesImage);
+            }
+            catch (AlpException ex)
+            {
+                Terminate(ex);
+            }
+        }
+
+        protected override InjectorDocumentEdit Edit(string text, string source) =>
+            InjectorDocumentEdit.Set(text, source, _options!, IstioVersion);
+    }
+
+    /// <summary>Takes Calico's three dikastes additions out of the Istio sidecar injector template (also Calico's own files).</summary>
+    [Cmdlet(VerbsCommon.Remove, "IstioInjectorPatch", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = "Live")]
+    [OutputType(typeof(InjectorPatchResult))]
+    public sealed class RemoveIstioInjectorPatchCommand : InjectorPatchCmdlet
+    {
+        protected override DikastesSidecarOptions? Options => null;
+
+        /// <summary>Puts back the config saved in the backup ConfigMap instead of removing the additions (live mode).</summary>
+        [Parameter(ParameterSetName = LiveSet)]
+        public SwitchParameter FromBackup { get; set; }
+
+        protected override InjectorLiveMode LiveMode => FromBackup ? InjectorLiveMode.RestoreBackup : InjectorLiveMode.Remove;
+
+        protected override string Verb => "Unpatch";
+
+        protected override InjectorDocumentEdit Edit(string text, string source) => InjectorDocumentEdit.Remove(text, source);
+    }
+}
