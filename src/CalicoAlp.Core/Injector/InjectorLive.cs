@@ -256,6 +256,7 @@ namespace CalicoAlp.Core.Injector
             var edit = plan.Edit;
             return new InjectorPatchResult(api.ContextName, $"{plan.Intent.Namespace}/{plan.Intent.Name}", edit.Action, edit.IstioVersion)
             {
+                Kubeconfig = api.Kubeconfig,
                 CalicoVersion = plan.Options?.CalicoVersion.ToString(),
                 Image = plan.Options?.Image,
                 PreviousImage = edit.StateBefore.Image,
@@ -267,10 +268,10 @@ namespace CalicoAlp.Core.Injector
             };
         }
 
-        /// <summary>Pods (namespace/name) that run istio-proxy but no dikastes: injected before the patch, to be recreated.</summary>
+        /// <summary>Pods (namespace/name), not finished, that have istio-proxy but no dikastes: injected before the patch, to be recreated.</summary>
         public static async Task<IReadOnlyList<string>> PodsWithoutDikastesAsync(KubeApi api, CancellationToken ct)
         {
-            var pods = await api.ListAsync(ResourceType.Pod, null, null, "status.phase=Running", ct).ConfigureAwait(false);
+            var pods = await api.ListAsync(ResourceType.Pod, null, null, "status.phase!=Succeeded,status.phase!=Failed", ct).ConfigureAwait(false);
             var result = new List<string>();
             foreach (var pod in pods)
             {

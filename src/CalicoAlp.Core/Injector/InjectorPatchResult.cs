@@ -14,6 +14,8 @@ namespace CalicoAlp.Core.Injector
 
         /// <summary>The kubeconfig context, or "offline" for -Path.</summary>
         public string Context { get; }
+        /// <summary>The kubeconfig used (live mode); binds to the next cmdlet's -Kubeconfig by property name.</summary>
+        public string? Kubeconfig { get; init; }
         /// <summary>"istio-system/istio-sidecar-injector", or the file that was read.</summary>
         public string Target { get; }
         public InjectorEditAction Action { get; }

@@ -106,9 +106,14 @@ namespace CalicoAlp.Cmdlets
                 WriteError(new ErrorRecord(ex, "InjectorFileError", ErrorCategory.PermissionDenied, OutFile));
             }
         }
+        private readonly System.Collections.Generic.HashSet<(Core.Kube.KubeApi, string)> _done = new();
+
         private void ProcessLive()
         {
             var api = Connect();
+            // One pipeline often carries several records for the same cluster (e.g. the four results of
+            // Enable-CalicoAppLayerPolicy): the injector is handled once per cluster and namespace.
+            if (!_done.Add((api, Namespace))) return;
             try
             {
                 var (calico, image, istio) = LiveOptions;

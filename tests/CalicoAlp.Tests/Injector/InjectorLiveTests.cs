@@ -1,168 +1,241 @@
 using System;
+using System.Collections;
 using System.IO;
 using System.Linq;
 using System.Management.Automation;
-using System.Management.Automation.Runspaces;
+using System.Text;
 using System.Text.Json.Nodes;
 using System.Threading;
 using System.Threading.Tasks;
-using CalicoAlp.Cmdlets;
-using CalicoAlp.Core.Diagnostics;
 using CalicoAlp.Core.Injector;
-using CalicoAlp.Core.Kube;
-using CalicoAlp.Core.Results;
+using CalicoAlp.Testing.Faults;
+using CalicoAlp.Tests.Infrastructure;
 using Xunit;
 
 namespace CalicoAlp.Tests.Injector
 {
-    /// <summary>Live mode against an in-process fake API server (the real-cluster tests are separate).</summary>
+    /// <summary>Set-/Remove-IstioInjectorPatch live, against the real local API server with the stock Istio 1.4.2 injector.</summary>
+    [Collection(ClusterCollection.Name)]
     public sealed class InjectorLiveTests : IDisposable
     {
-        private const string InjectorPath = "/api/v1/namespaces/istio-system/configmaps/istio-sidecar-injector";
-        private const string BackupPath = "/api/v1/namespaces/istio-system/configmaps/istio-sidecar-injector-calicoalp-backup";
-        private readonly string _dir = Path.Combine(Path.GetTempPath(), "calicoalp-live-" + Guid.NewGuid().ToString("N"));
-        private readonly FakeKubeApiServer _server = new();
-        private readonly string _calicoConfig;
-        private readonly string _stockConfig;
+        private const string Backup = "istio-sidecar-injector-calicoalp-backup";
+        private readonly ClusterFixture _cluster;
+        private readonly CmdletHost _host = new();
+        private readonly string _stock;
+        private readonly string _values;
 
-        public InjectorLiveTests()
+        public InjectorLiveTests(ClusterFixture cluster)
         {
-            Directory.CreateDirectory(_dir);
-            _calicoConfig = InjectorConfigDocument.Load(SharedFiles.Read(Path.Combine(SharedFiles.Rendered("v3.12"), "istio-inject-configmap-1.4.2.yaml"))).Config;
-            _stockConfig = InjectorTemplateEditor.Remove(_calicoConfig).After;
-            _server.Put(InjectorPath, new JsonObject
-            {
-                ["apiVersion"] = "v1",
-                ["kind"] = "ConfigMap",
-                ["metadata"] = new JsonObject { ["name"] = "istio-sidecar-injector", ["namespace"] = "istio-system", ["labels"] = new JsonObject { ["istio"] = "sidecar-injector" } },
-                ["data"] = new JsonObject { ["config"] = _stockConfig, ["values"] = "{\"global\":{\"tag\":\"1.4.2\"}}" },
-            });
-            _server.Put("/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node", new JsonObject
-            {
-                ["metadata"] = new JsonObject { ["name"] = "calico-node", ["namespace"] = "kube-system" },
-                ["spec"] = new JsonObject { ["template"] = new JsonObject { ["spec"] = new JsonObject { ["containers"] = new JsonArray(new JsonObject { ["name"] = "calico-node", ["image"] = "docker.io/calico/node:v3.12.3" }) } } },
-            });
-            _server.Put("/api/v1/namespaces/app/pods/old", Pod("old", "app", "istio-proxy"));
-            _server.Put("/api/v1/namespaces/app/pods/new", Pod("new", "app", "istio-proxy", "dikastes"));
-            _server.Put("/api/v1/namespaces/app/pods/plain", Pod("plain", "app"));
+            _cluster = cluster;
+            Restore(cluster);
+            var cm = cluster.GetJson("-n", "istio-system", "get", "configmap", "istio-sidecar-injector")!;
+            _stock = cm["data"]!["config"]!.GetValue<string>();
+            _values = cm["data"]!["values"]!.GetValue<string>();
         }
 
-        private static JsonObject Pod(string name, string ns, params string[] sidecars) => new()
+        /// <summary>Puts the fixture's stock ConfigMap back and removes the backup.</summary>
+        private static void Restore(ClusterFixture cluster)
         {
-            ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns },
-            ["spec"] = new JsonObject { ["containers"] = new JsonArray(new[] { "app" }.Concat(sidecars).Select(c => (JsonNode)new JsonObject { ["name"] = c }).ToArray()) },
-            ["status"] = new JsonObject { ["phase"] = "Running" },
-        };
+            cluster.Kubectl("-n", "istio-system", "delete", "configmap", Backup, "--ignore-not-found");
+            var r = ProcessRunner.Run("kubectl", new[] { "--kubeconfig", cluster.Kubeconfig, "--context", "admin", "replace", "-f",
+                Path.Combine(RepoPaths.Root, "tests", "cluster", "fixture", "istio-sidecar-injector-configmap.yaml") });
+            if (r.ExitCode != 0) throw new InvalidOperationException(r.Combined);
+        }
 
         public void Dispose()
         {
-            _server.Dispose();
-            Directory.Delete(_dir, recursive: true);
+            Restore(_cluster);
+            _host.Dispose();
         }
 
-        private KubeApi Connect() =>
-            KubeConnector.Connect(new KubeConnectionOptions { KubeconfigPaths = new[] { _server.WriteKubeconfig(_dir) }, MaxRetries = 0 }, NullOperationLog.Instance);
+        private Hashtable Params(string context = "admin") => new() { ["Kubeconfig"] = _cluster.Kubeconfig, ["Context"] = context, ["Confirm"] = false };
 
-        private string Config(string path) => _server.Objects[path]["data"]!["config"]!.GetValue<string>();
+        private JsonObject Injector() => _cluster.GetJson("-n", "istio-system", "get", "configmap", "istio-sidecar-injector")!;
+
+        private string Config() => Injector()["data"]!["config"]!.GetValue<string>();
+
+        private string Expected(string calico = "3.12.3") => InjectorTemplateEditor.Set(_stock, DikastesSidecarOptions.From(calico, null)).After;
 
         [Fact]
-        public async Task Set_backs_up_then_writes_guarded_and_reapplies_after_a_concurrent_change()
+        public void Set_patches_the_live_template_keeps_a_backup_and_a_second_run_writes_nothing()
         {
-            using var api = Connect();
-            var plan = await InjectorLive.PlanAsync(api, InjectorLiveMode.Set, null, null, null, CancellationToken.None);
-            Assert.True(plan.IsWrite);
-            Assert.Equal("3.12.3", plan.Options!.CalicoVersion.ToString());
-            Assert.Contains("calico-node", plan.CalicoVersionSource, StringComparison.Ordinal);
-            Assert.Equal("1.4.2", plan.Edit.IstioVersion.Version);
-
-            // someone changes the ConfigMap between our read and our write
-            _server.BeforeFirstPut = s =>
-            {
-                var cm = (JsonObject)s.Objects[InjectorPath].DeepClone();
-                cm["data"]!["values"] = "{\"global\":{\"tag\":\"1.4.2\",\"hub\":\"mirror\"}}";
-                s.Put(InjectorPath, cm);
-            };
-            var result = await InjectorLive.ApplyAsync(api, plan, dryRun: false, showDiff: true, CancellationToken.None);
-
+            var r = _host.Invoke("Set-IstioInjectorPatch", Params());
+            r.AssertSuccess();
+            var result = Assert.Single(r.OutputOf<InjectorPatchResult>());
             Assert.Equal(InjectorEditAction.Created, result.Action);
-            Assert.Equal("istio-system/istio-sidecar-injector-calicoalp-backup", result.BackupName);
-            Assert.Equal(_calicoConfig, Config(InjectorPath));
-            Assert.Contains("mirror", _server.Objects[InjectorPath]["data"]!["values"]!.GetValue<string>(), StringComparison.Ordinal); // the other writer's change survived
-            Assert.Equal(_stockConfig, Config(BackupPath));
-            Assert.Equal(new[] { $"POST /api/v1/namespaces/istio-system/configmaps/istio-sidecar-injector-calicoalp-backup", $"PUT {InjectorPath}", $"PUT {InjectorPath}" }, _server.Writes.ToArray());
-            Assert.Equal(new[] { "app/old" }, await InjectorLive.PodsWithoutDikastesAsync(api, CancellationToken.None));
+            Assert.Equal("1.4.2", result.IstioVersion);
+            Assert.Equal("3.12.3", result.CalicoVersion); // from the calico-node DaemonSet
+            Assert.Equal("calico/dikastes:v3.12.3", result.Image);
+            Assert.Equal("istio-system/" + Backup, result.BackupName);
+            Assert.Equal(_cluster.Kubeconfig, result.Kubeconfig);
 
-            // idempotent: nothing to write the second time
-            var again = await InjectorLive.PlanAsync(api, InjectorLiveMode.Set, "3.12.3", null, null, CancellationToken.None);
-            Assert.False(again.IsWrite);
-            Assert.Equal(InjectorEditAction.Unchanged, again.Edit.Action);
-            Assert.Null(again.Backup);
+            Assert.Equal(Expected(), Config());
+            Assert.Equal(_values, Injector()["data"]!["values"]!.GetValue<string>()); // values untouched
+            Assert.Equal(_stock, _cluster.GetJson("-n", "istio-system", "get", "configmap", Backup)!["data"]!["config"]!.GetValue<string>());
+
+            var rv = Injector()["metadata"]!["resourceVersion"]!.GetValue<string>();
+            var again = _host.Invoke("Set-IstioInjectorPatch", Params());
+            again.AssertSuccess();
+            Assert.Equal(InjectorEditAction.Unchanged, Assert.Single(again.OutputOf<InjectorPatchResult>()).Action);
+            Assert.Equal(rv, Injector()["metadata"]!["resourceVersion"]!.GetValue<string>());
         }
 
         [Fact]
-        public async Task Remove_keeps_the_first_backup_and_FromBackup_restores_it()
+        public void WhatIf_shows_the_diff_and_writes_nothing()
         {
-            using var api = Connect();
-            var set = await InjectorLive.PlanAsync(api, InjectorLiveMode.Set, "3.12.3", null, null, CancellationToken.None);
-            await InjectorLive.ApplyAsync(api, set, false, false, CancellationToken.None);
-            var upgrade = await InjectorLive.PlanAsync(api, InjectorLiveMode.Set, "3.16.0", null, null, CancellationToken.None);
-            Assert.Equal(ChangeAction.Unchanged, upgrade.Backup!.Action);
-            await InjectorLive.ApplyAsync(api, upgrade, false, false, CancellationToken.None);
-            Assert.Contains("calico/dikastes:v3.16.0", Config(InjectorPath), StringComparison.Ordinal);
-            Assert.Equal(_stockConfig, Config(BackupPath)); // not overwritten by the second change
-
-            var remove = await InjectorLive.PlanAsync(api, InjectorLiveMode.Remove, null, null, null, CancellationToken.None);
-            var removed = await InjectorLive.ApplyAsync(api, remove, false, false, CancellationToken.None);
-            Assert.Equal(InjectorEditAction.Removed, removed.Action);
-            Assert.Equal(_stockConfig, Config(InjectorPath));
-
-            // FromBackup puts the saved bytes back, whatever the config is now
-            var cm = (JsonObject)_server.Objects[InjectorPath].DeepClone();
-            cm["data"]!["config"] = _calicoConfig;
-            _server.Put(InjectorPath, cm);
-            var restore = await InjectorLive.PlanAsync(api, InjectorLiveMode.RestoreBackup, null, null, null, CancellationToken.None);
-            var restored = await InjectorLive.ApplyAsync(api, restore, false, false, CancellationToken.None);
-            Assert.Equal(InjectorEditAction.Restored, restored.Action);
-            Assert.Equal(_stockConfig, Config(InjectorPath));
+            var p = Params();
+            p["WhatIf"] = true;
+            var r = _host.Invoke("Set-IstioInjectorPatch", p);
+            r.AssertSuccess();
+            var result = Assert.Single(r.OutputOf<InjectorPatchResult>());
+            Assert.True(result.WhatIf);
+            Assert.Contains(result.Diff!.Split('\n'), l => l.StartsWith('+') && l.TrimStart('+', ' ') == "- name: dikastes");
+            Assert.Equal(_stock, Config());
+            Assert.Null(_cluster.GetJson("-n", "istio-system", "get", "configmap", Backup));
         }
 
         [Fact]
-        public async Task Missing_configmap_and_missing_backup_are_errors()
+        public void An_older_patch_is_updated_in_place_and_Remove_and_FromBackup_restore_the_stock_template()
         {
-            using var api = Connect();
-            var restore = await Assert.ThrowsAsync<AlpException>(() => InjectorLive.PlanAsync(api, InjectorLiveMode.RestoreBackup, null, null, null, CancellationToken.None));
-            Assert.Equal("InjectorBackupNotFound", restore.ErrorId);
-            var missing = await Assert.ThrowsAsync<AlpException>(() => InjectorLive.PlanAsync(api, InjectorLiveMode.Set, "3.12.3", null, null, CancellationToken.None, "other-ns"));
-            Assert.Equal("IstioInjectorNotFound", missing.ErrorId);
+            _host.Invoke("Set-IstioInjectorPatch", Params()).AssertSuccess();
+            var upgrade = Params();
+            upgrade["CalicoVersion"] = "3.16.0";
+            var up = _host.Invoke("Set-IstioInjectorPatch", upgrade);
+            up.AssertSuccess();
+            Assert.Equal(InjectorEditAction.Updated, Assert.Single(up.OutputOf<InjectorPatchResult>()).Action);
+            Assert.Equal(Expected("3.16.0"), Config());
+            Assert.Equal(1, CountOf(Config(), "- name: dikastes\n"));
+            // the backup still holds the original, not the first patch
+            Assert.Equal(_stock, _cluster.GetJson("-n", "istio-system", "get", "configmap", Backup)!["data"]!["config"]!.GetValue<string>());
+
+            var rm = _host.Invoke("Remove-IstioInjectorPatch", Params());
+            rm.AssertSuccess();
+            Assert.Equal(InjectorEditAction.Removed, Assert.Single(rm.OutputOf<InjectorPatchResult>()).Action);
+            Assert.Equal(_stock, Config());
+
+            // Calico's own 1.4.2 file applied by hand, then restored from the backup byte for byte
+            var calicoFile = InjectorConfigDocument.Load(File.ReadAllText(Path.Combine(RepoPaths.Shared, "upstream", "calico-alp", "rendered", "v3.12", "istio-inject-configmap-1.4.2.yaml"))).Config;
+            PatchConfig(calicoFile);
+            var restore = Params();
+            restore["FromBackup"] = true;
+            var back = _host.Invoke("Remove-IstioInjectorPatch", restore);
+            back.AssertSuccess();
+            Assert.Equal(InjectorEditAction.Restored, Assert.Single(back.OutputOf<InjectorPatchResult>()).Action);
+            Assert.Equal(_stock, Config());
         }
 
         [Fact]
-        public void Cmdlet_live_WhatIf_writes_nothing_and_then_patches()
+        public void Remove_also_takes_out_a_patch_made_with_Calicos_own_file()
         {
-            var kubeconfig = _server.WriteKubeconfig(_dir);
-            var iss = InitialSessionState.CreateDefault2();
-            iss.Commands.Add(new SessionStateCmdletEntry("Set-IstioInjectorPatch", typeof(SetIstioInjectorPatchCommand), null));
-            using var ps = PowerShell.Create(iss);
-            ps.AddScript($"Set-IstioInjectorPatch -Kubeconfig '{kubeconfig}' -WhatIf");
-            var whatIf = ps.Invoke();
-            Assert.Empty(ps.Streams.Error);
-            var w = (InjectorPatchResult)Assert.Single(whatIf).BaseObject;
-            Assert.True(w.WhatIf);
-            Assert.Contains("+  - name: dikastes", w.Diff, StringComparison.Ordinal);
-            Assert.DoesNotContain(_server.Writes, x => !x.EndsWith("(dry run)", StringComparison.Ordinal));
+            var calicoFile = InjectorConfigDocument.Load(File.ReadAllText(Path.Combine(RepoPaths.Shared, "upstream", "calico-alp", "rendered", "v3.12", "istio-inject-configmap-1.4.2.yaml"))).Config;
+            PatchConfig(calicoFile);
+            var r = _host.Invoke("Remove-IstioInjectorPatch", Params());
+            r.AssertSuccess();
+            Assert.DoesNotContain("dikastes", Config(), StringComparison.Ordinal);
+            Assert.Equal(InjectorTemplateEditor.Remove(calicoFile).After, Config());
+        }
 
-            ps.Commands.Clear();
-            ps.AddScript($"Set-IstioInjectorPatch -Kubeconfig '{kubeconfig}' -Confirm:$false -WarningVariable w; $w");
-            var output = ps.Invoke();
-            Assert.Empty(ps.Streams.Error);
-            var r = (InjectorPatchResult)output[0].BaseObject;
-            Assert.Equal(InjectorEditAction.Created, r.Action);
-            Assert.Equal("fake", r.Context);
-            Assert.Equal("1.4.2", r.IstioVersion);
-            Assert.Equal("calico/dikastes:v3.12.3", r.Image);
-            Assert.Equal(new[] { "app/old" }, r.PodsWithoutDikastes);
-            Assert.Contains("app/old", output[1].ToString(), StringComparison.Ordinal);
-            Assert.Equal(_calicoConfig, Config(InjectorPath));
+        private void PatchConfig(string config)
+        {
+            var patch = new JsonObject { ["data"] = new JsonObject { ["config"] = config } }.ToJsonString();
+            _cluster.KubectlOk("-n", "istio-system", "patch", "configmap", "istio-sidecar-injector", "--type=merge", "-p", patch);
+        }
+
+        private static int CountOf(string text, string what)
+        {
+            var n = 0;
+            for (var i = text.IndexOf(what, StringComparison.Ordinal); i >= 0; i = text.IndexOf(what, i + 1, StringComparison.Ordinal)) n++;
+            return n;
+        }
+
+        [Fact]
+        public void An_unrecognised_template_is_refused_and_nothing_is_written()
+        {
+            PatchConfig("policy: enabled\ntemplate: |\n  containers:\n  - name: istio-proxy\n");
+            var rv = Injector()["metadata"]!["resourceVersion"]!.GetValue<string>();
+            var r = _host.Invoke("Set-IstioInjectorPatch", Params());
+            var err = Assert.Single(r.Errors);
+            Assert.Equal("InjectorTemplateUnrecognized,CalicoAlp.Cmdlets.SetIstioInjectorPatchCommand", err.FullyQualifiedErrorId);
+            Assert.Contains("volumes:", err.Exception.Message, StringComparison.Ordinal);
+            Assert.Equal(rv, Injector()["metadata"]!["resourceVersion"]!.GetValue<string>());
+            Assert.Null(_cluster.GetJson("-n", "istio-system", "get", "configmap", Backup));
+        }
+
+        [Fact]
+        public void A_missing_configmap_and_a_missing_backup_are_clear_errors()
+        {
+            var p = Params();
+            p["Namespace"] = "kube-public";
+            var r = _host.Invoke("Set-IstioInjectorPatch", p);
+            Assert.Equal("IstioInjectorNotFound,CalicoAlp.Cmdlets.SetIstioInjectorPatchCommand", Assert.Single(r.Errors).FullyQualifiedErrorId);
+
+            var b = Params();
+            b["FromBackup"] = true;
+            var rb = _host.Invoke("Remove-IstioInjectorPatch", b);
+            Assert.Equal("InjectorBackupNotFound,CalicoAlp.Cmdlets.RemoveIstioInjectorPatchCommand", Assert.Single(rb.Errors).FullyQualifiedErrorId);
+        }
+
+        [Fact]
+        public void A_read_only_user_gets_a_403_and_nothing_is_written()
+        {
+            var r = _host.Invoke("Set-IstioInjectorPatch", Params("viewer"));
+            var err = Assert.Single(r.Errors);
+            Assert.Equal(ErrorCategory.PermissionDenied, err.CategoryInfo.Category);
+            Assert.Contains("may not create configmaps 'istio-sidecar-injector-calicoalp-backup' in namespace 'istio-system'", err.Exception.Message, StringComparison.Ordinal);
+            Assert.Equal(_stock, Config());
+        }
+
+        [Fact]
+        public void Pods_injected_before_the_patch_are_listed()
+        {
+            var ns = "injold" + Guid.NewGuid().ToString("N")[..6];
+            _cluster.KubectlApply($"apiVersion: v1\nkind: Namespace\nmetadata: {{name: {ns}}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {{name: old, namespace: {ns}}}\nspec:\n  automountServiceAccountToken: false\n  containers: [{{name: app, image: 'nginx:1.19'}}, {{name: istio-proxy, image: 'docker.io/istio/proxyv2:1.4.2'}}]\n");
+            try
+            {
+                var r = _host.Invoke("Set-IstioInjectorPatch", Params());
+                r.AssertSuccess();
+                Assert.Contains($"{ns}/old", Assert.Single(r.OutputOf<InjectorPatchResult>()).PodsWithoutDikastes!);
+                Assert.Contains(r.Warnings, w => w.Contains($"{ns}/old", StringComparison.Ordinal));
+            }
+            finally
+            {
+                _cluster.Kubectl("delete", "namespace", ns, "--wait=false");
+            }
+        }
+
+        [Fact]
+        public async Task A_concurrent_edit_during_the_patch_survives()
+        {
+            var ca = await File.ReadAllTextAsync(_cluster.Env["CA_CERT"]);
+            await using var proxy = await FaultProxy.StartAsync(_cluster.ApiServerUrl, ca);
+            var kubeconfig = Path.Combine(Path.GetTempPath(), $"calicoalp-inj-{Guid.NewGuid():N}.kubeconfig");
+            await File.WriteAllTextAsync(kubeconfig,
+                "apiVersion: v1\nkind: Config\ncurrent-context: admin\n" +
+                $"clusters:\n- name: p\n  cluster:\n    server: {proxy.Uri.ToString().TrimEnd('/')}\n    certificate-authority-data: {Convert.ToBase64String(Encoding.ASCII.GetBytes(proxy.CertificatePem))}\n" +
+                $"users:\n- name: admin\n  user:\n    token: {_cluster.Env["ADMIN_TOKEN"]}\n" +
+                "contexts:\n- name: admin\n  context: {cluster: p, user: admin}\n");
+            var done = 0;
+            proxy.AddFault(FaultRule.For("PUT", "configmaps/istio-sidecar-injector$").Before(ctx =>
+            {
+                if (!ctx.Query.Contains("dryRun", StringComparison.Ordinal) && Interlocked.Exchange(ref done, 1) == 0)
+                {
+                    _cluster.KubectlOk("-n", "istio-system", "label", "configmap", "istio-sidecar-injector", "team=mesh");
+                }
+                return Task.CompletedTask;
+            }));
+            try
+            {
+                var r = _host.Invoke("Set-IstioInjectorPatch", new Hashtable { ["Kubeconfig"] = kubeconfig, ["Confirm"] = false });
+                r.AssertSuccess();
+                Assert.Contains(proxy.Requests, q => q.Method == "PUT" && q.StatusCode == 409);
+                var cm = Injector();
+                Assert.Equal(Expected(), cm["data"]!["config"]!.GetValue<string>());
+                Assert.Equal("mesh", cm["metadata"]!["labels"]!["team"]!.GetValue<string>());
+            }
+            finally
+            {
+                File.Delete(kubeconfig);
+            }
         }
     }
 }
