@@ -32,7 +32,9 @@ namespace CalicoAlp.Cmdlets
         protected virtual (string? Calico, string? Image, string? Istio) LiveOptions => (null, null, null);
 
         /// <summary>The ConfigMap (kubectl get -o yaml/json) or Calico patch document to read.</summary>
-        [Parameter(Mandatory = true, Position = 0, ParameterSetName = OfflineSet, ValueFromPipelineByPropertyName = true)]
+        // Not bound from the pipeline: with a pipeline-bindable parameter of its own, the offline set would be chosen
+        // for every piped object (e.g. Enable-CalicoAppLayerPolicy's results), and one -OutFile serves one file anyway.
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = OfflineSet)]
         [Alias("FullName")]
         [ValidateNotNullOrEmpty]
         public string Path { get; set; } = "";
