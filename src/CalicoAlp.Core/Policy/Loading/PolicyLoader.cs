@@ -67,9 +67,9 @@ namespace CalicoAlp.Core.Policy.Loading
             {
                 stream.Load(new StringReader(text));
             }
-            catch (YamlException ex)
+            catch (Exception ex) when (ex is YamlException || ex is InvalidOperationException)
             {
-                int line = (int)ex.Start.Line;
+                int line = ex is YamlException ye ? (int)ye.Start.Line : SyntaxErrorLine(text);
                 string where = line > 0 ? $"{file}:{line}" : file;
                 throw new AlpException("PolicyFileInvalid", AlpErrorKind.InvalidData,
                     $"{where}: not valid YAML/JSON: {ex.Message}", where, ex);
@@ -82,6 +82,27 @@ namespace CalicoAlp.Core.Policy.Loading
                 if (root is not YamlMappingNode map) throw ctx.Invalid(root, "", "expected an object with apiVersion and kind");
                 ReadObject(builder, ctx, map, "");
             }
+        }
+
+        /// <summary>Finds the line of the first syntax error by scanning the raw event stream (0 = unknown).</summary>
+        private static int SyntaxErrorLine(string text)
+        {
+            try
+            {
+                var parser = new Parser(new StringReader(text));
+                while (parser.MoveNext())
+                {
+                }
+            }
+            catch (YamlException ex)
+            {
+                return (int)ex.Start.Line;
+            }
+            catch (InvalidOperationException)
+            {
+                return 0;
+            }
+            return 0;
         }
 
         private static void ReadObject(Builder b, DocContext ctx, YamlMappingNode obj, string prefix)
