@@ -354,6 +354,8 @@ namespace CalicoAlp.Core.Policy.Evaluation
                 bool any = false;
                 foreach (var p in tier.Policies)
                 {
+                    // Classic Felix had no staged kinds: they are not sent at all.
+                    if (p.Staged && Behavior.IsClassic) continue;
                     if (!p.AppliesTo.Matches(labels)) continue;
                     any = true;
                     if (p.IngressType) ingress.Add(p);
