@@ -13,6 +13,7 @@
     CmdletsToExport        = @(
         'Enable-CalicoAppLayerPolicy'
         'Disable-CalicoAppLayerPolicy'
+        'Test-AlpRequest'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()
