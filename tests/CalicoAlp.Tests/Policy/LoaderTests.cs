@@ -199,6 +199,31 @@ status: {podIP: 10.1.2.3}
             Assert.Contains("field 'spec.ingress[0].http.paths[0]': path 'api' must start with '/'", ex3.Message);
         }
 
+        [Theory]
+        [InlineData("  egress:\n  - action: Allow\n    http: {methods: [GET]}\n", "spec.egress[0].http", "only allowed on ingress rules with action Allow")]
+        [InlineData("  ingress:\n  - action: Deny\n    http: {methods: [GET]}\n", "spec.ingress[0].http", "only allowed on ingress rules with action Allow")]
+        [InlineData("  ingress:\n  - action: Allow\n    protocol: UDP\n    http: {methods: [GET]}\n", "spec.ingress[0].http", "need protocol TCP")]
+        [InlineData("  ingress:\n  - action: Allow\n    destination: {ports: [80]}\n", "spec.ingress[0].destination.ports", "numeric ports need 'protocol'")]
+        public void Calico_validation_rules_are_enforced(string rules, string field, string message)
+        {
+            var yaml = "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: p}\nspec:\n" + rules;
+            var ex = Assert.Throws<AlpException>(() => PolicyLoader.LoadText(yaml, "v.yaml"));
+            Assert.Equal("PolicyFileInvalid", ex.ErrorId);
+            Assert.Contains($"document 1: field '{field}': ", ex.Message);
+            Assert.Contains(message, ex.Message);
+        }
+
+        [Fact]
+        public void Json_with_tab_indentation_and_calicoctl_knp_names()
+        {
+            var json = "{\n\t\"apiVersion\": \"projectcalico.org/v3\",\n\t\"kind\": \"NetworkPolicy\",\n\t\"metadata\": {\"name\": \"knp.default.db\", \"namespace\": \"prod\"},\n" +
+                       "\t\"spec\": {\"order\": 1000, \"selector\": \"app == 'db'\"}\n}";
+            var p = PolicyLoader.LoadText(json, "p.json").Policies.Single();
+            Assert.Equal(PolicyKind.KubernetesNetworkPolicy, p.Kind);
+            Assert.Equal("knp.default.db", p.Name);
+            Assert.Equal(1, p.Location.Line);
+        }
+
         [Fact]
         public void Missing_path_is_object_not_found()
         {

@@ -43,6 +43,7 @@ namespace CalicoAlp.Core.Policy.Evaluation
             }
 
             var tiers = local.Tiers;
+            if (trace != null) TraceEndpoint(trace, local, ingress);
             int tierCount = Behavior.IsClassic ? Math.Min(1, tiers.Length) : tiers.Length;
             for (int t = 0; t < tierCount; t++)
             {
@@ -135,6 +136,16 @@ namespace CalicoAlp.Core.Policy.Evaluation
             }
             trace?.Add(new TraceStep(TraceStepKind.Decision, null, null, -1, "deny", "no profile rule matched"));
             return new PolicyDecision(Verdict.Deny, CheckStatus.PERMISSION_DENIED, DecisionReason.NoProfileMatched, null, null, null, -1, null);
+        }
+
+        private void TraceEndpoint(List<TraceStep> trace, EndpointContext local, bool ingress)
+        {
+            int count = 0;
+            foreach (var view in local.Tiers) count += ingress ? view.Ingress.Length : view.Egress.Length;
+            var w = local.Workload;
+            trace.Add(new TraceStep(TraceStepKind.Decision, null, null, -1, "endpoint",
+                $"{(ingress ? "ingress to" : "egress from")} {w.Namespace}/{w.ServiceAccount} ({Behavior}): {count} {(ingress ? "ingress" : "egress")} " +
+                $"policies in {local.Tiers.Length} tiers select it; policies that do not select it are not listed"));
         }
 
         private PolicyOutcome CheckRules(CompiledRule[] rules, PreparedRequest q, string? tierName, CompiledPolicy? policy,

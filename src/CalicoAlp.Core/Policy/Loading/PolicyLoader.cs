@@ -63,6 +63,13 @@ namespace CalicoAlp.Core.Policy.Loading
         private static void LoadInto(Builder builder, string text, string file)
         {
             var stream = new YamlStream();
+            var trimmed = text.TrimStart();
+            if (file.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || trimmed.StartsWith('{') || trimmed.StartsWith('['))
+            {
+                // JSON is read as YAML (which keeps line numbers). Valid JSON has no raw tabs inside strings, and YAML
+                // does not accept tabs as indentation, so tabs become spaces (same columns count, same lines).
+                text = text.Replace('\t', ' ');
+            }
             try
             {
                 stream.Load(new StringReader(text));
@@ -294,6 +301,11 @@ namespace CalicoAlp.Core.Policy.Loading
             {
                 name = name.Substring(8);
             }
+            // calicoctl shows converted Kubernetes policies as NetworkPolicy 'knp.default.<name>'.
+            if (kind == PolicyKind.NetworkPolicy && name.StartsWith(KubernetesPolicyConverter.NamePrefix, StringComparison.Ordinal))
+            {
+                kind = PolicyKind.KubernetesNetworkPolicy;
+            }
             return new PolicyDef
             {
                 Name = name,
@@ -336,13 +348,13 @@ namespace CalicoAlp.Core.Policy.Loading
             {
                 string rp = $"{path}[{i}]";
                 if (item is not YamlMappingNode rule) throw ctx.Invalid(item, rp, "expected a rule object");
-                rules.Add(ReadRule(ctx, rule, rp));
+                rules.Add(ReadRule(ctx, rule, rp, ingress: key == "ingress"));
                 i++;
             }
             return rules;
         }
 
-        private static RuleDef ReadRule(DocContext ctx, YamlMappingNode rule, string path)
+        private static RuleDef ReadRule(DocContext ctx, YamlMappingNode rule, string path, bool ingress)
         {
             var actionText = YamlFields.Str(ctx, rule, "action", path + ".action");
             if (string.IsNullOrEmpty(actionText)) throw ctx.Invalid(rule, path + ".action", "a rule needs an action (Allow, Deny, Pass or Log)");
@@ -385,17 +397,38 @@ namespace CalicoAlp.Core.Policy.Loading
                     }
                 }
                 http = new HttpMatchDef(methods, paths);
+                // Calico validation (validator.go / CRD CEL): http only on ingress Allow rules, protocol TCP or unset.
+                if (!ingress || action != RuleAction.Allow)
+                    throw ctx.Invalid(httpMap, path + ".http", "http matches are only allowed on ingress rules with action Allow");
+                if (protocol != null && !(protocol.Name == "tcp" || protocol.Number == 6))
+                    throw ctx.Invalid(httpMap, path + ".http", $"http matches need protocol TCP (or no protocol), not '{protocol}'");
             }
+            var source = src == null ? EntityRuleDef.Empty : ReadEntity(ctx, src, path + ".source");
+            var destination = dst == null ? EntityRuleDef.Empty : ReadEntity(ctx, dst, path + ".destination");
+            CheckNumericPortsHaveProtocol(ctx, rule, path, protocol, source, "source");
+            CheckNumericPortsHaveProtocol(ctx, rule, path, protocol, destination, "destination");
             return new RuleDef
             {
                 Action = action,
                 ActionText = actionText,
                 Protocol = protocol,
                 NotProtocol = notProtocol,
-                Source = src == null ? EntityRuleDef.Empty : ReadEntity(ctx, src, path + ".source"),
-                Destination = dst == null ? EntityRuleDef.Empty : ReadEntity(ctx, dst, path + ".destination"),
+                Source = source,
+                Destination = destination,
                 Http = http,
             };
+        }
+
+        /// <summary>Calico validation: numeric ports need protocol TCP, UDP, SCTP or UDPLite; named ports do not.</summary>
+        private static void CheckNumericPortsHaveProtocol(DocContext ctx, YamlMappingNode rule, string path, ProtocolSpec? protocol, EntityRuleDef e, string side)
+        {
+            bool numeric = false;
+            foreach (var p in e.Ports) numeric |= !p.IsNamed;
+            foreach (var p in e.NotPorts) numeric |= !p.IsNamed;
+            if (!numeric) return;
+            bool ok = protocol != null && (protocol.Name is "tcp" or "udp" or "sctp" or "udplite" || protocol.Number is 6 or 17 or 132 or 136);
+            if (!ok)
+                throw ctx.Invalid(rule, $"{path}.{side}.ports", "numeric ports need 'protocol' TCP, UDP, SCTP or UDPLite on the rule");
         }
 
         internal static RuleAction ParseAction(string text)
