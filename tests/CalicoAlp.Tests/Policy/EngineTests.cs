@@ -184,6 +184,25 @@ spec:
             Assert.Equal("kns.web", other.Profile);
         }
 
+        [Theory]
+        [InlineData(null, "Allow")]
+        [InlineData("3.31.2", "Deny")]
+        public void Staged_kubernetes_policy_is_enforced_only_where_staged_policies_were(string? version, string expect)
+        {
+            const string yaml = @"apiVersion: projectcalico.org/v3
+kind: StagedKubernetesNetworkPolicy
+metadata: {name: lockdown, namespace: web}
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
+";
+            var set = PolicyLoader.LoadText(yaml, "staged.yaml");
+            Assert.Equal("knp.default.lockdown", set.Policies[0].Name);
+            Assert.True(set.Policies[0].IsStaged);
+            var d = PolicyEngine.Compile(set, CalicoBehavior.Parse(version)).Evaluate(Request("", "GET", "/"));
+            Assert.Equal(expect, d.Verdict.ToString());
+        }
+
         [Fact]
         public void Evaluating_a_prepared_request_allocates_nothing()
         {

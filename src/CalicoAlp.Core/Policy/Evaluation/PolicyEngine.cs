@@ -74,9 +74,13 @@ namespace CalicoAlp.Core.Policy.Evaluation
         {
             var tierDefs = new Dictionary<string, TierDef>(StringComparer.Ordinal);
             foreach (var t in set.Tiers) tierDefs[t.Name] = t;
+            // The same object loaded twice (kind, namespace, name): the last one read wins, as an update would.
+            var latest = new Dictionary<(PolicyKind, string?, string), PolicyDef>();
+            foreach (var p in set.Policies) latest[(p.Kind, p.Namespace, p.Name)] = p;
             var byTier = new Dictionary<string, List<PolicyDef>>(StringComparer.Ordinal);
             foreach (var p in set.Policies)
             {
+                if (!ReferenceEquals(latest[(p.Kind, p.Namespace, p.Name)], p)) continue;
                 if (!byTier.TryGetValue(p.Tier, out var list)) byTier[p.Tier] = list = new List<PolicyDef>();
                 list.Add(p);
             }
@@ -122,16 +126,18 @@ namespace CalicoAlp.Core.Policy.Evaluation
             return string.CompareOrdinal(TieKey(a), TieKey(b));
         }
 
-        /// <summary>Baseline: <c>name/namespace/kind</c>; older releases: the (prefixed) name only.</summary>
+        /// <summary>Baseline: <c>name/namespace/kind</c>. Older releases: the (prefixed) name; equal names (possible only across
+        /// namespaces/kinds, spec 9.6) are then ordered by namespace and kind so that the order is deterministic.</summary>
         internal string TieKey(PolicyDef p)
         {
             if (Behavior.Era == DikastesEra.Baseline) return p.Name + "/" + (p.Namespace ?? "") + "/" + p.KindName;
-            if (p.Tier == TierDef.DefaultTierName && p.Kind != PolicyKind.KubernetesNetworkPolicy &&
-                !p.Name.StartsWith("default.", StringComparison.Ordinal))
+            var name = p.Name;
+            if (p.Tier == TierDef.DefaultTierName && !name.StartsWith("knp.", StringComparison.Ordinal) &&
+                !name.StartsWith("default.", StringComparison.Ordinal))
             {
-                return "default." + p.Name;
+                name = "default." + name;
             }
-            return p.Name;
+            return name + "\0" + (p.Namespace ?? "") + "\0" + p.KindName;
         }
 
         private CompiledPolicy CompilePolicy(PolicyDef p)

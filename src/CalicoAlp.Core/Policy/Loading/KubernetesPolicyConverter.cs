@@ -20,7 +20,8 @@ namespace CalicoAlp.Core.Policy.Loading
         public const double Order = 1000;
         private const string Orchestrator = "projectcalico.org/orchestrator == 'k8s'";
 
-        public static PolicyDef Convert(DocContext ctx, string name, string ns, YamlMappingNode? spec, string path, SourceLocation loc)
+        public static PolicyDef Convert(DocContext ctx, string name, string ns, YamlMappingNode? spec, string path, SourceLocation loc,
+            PolicyKind kind = PolicyKind.KubernetesNetworkPolicy)
         {
             string selector = Orchestrator;
             var types = new List<PolicyType>();
@@ -62,7 +63,7 @@ namespace CalicoAlp.Core.Policy.Loading
             {
                 Name = NamePrefix + name,
                 Namespace = ns,
-                Kind = PolicyKind.KubernetesNetworkPolicy,
+                Kind = kind,
                 Tier = TierDef.DefaultTierName,
                 Order = Order,
                 Selector = selector,

@@ -175,6 +175,10 @@ namespace CalicoAlp.Core.Policy.Loading
                             b.Policies.Add(ReadCalicoPolicy(ctx, pk, name, namespaced ? ns : null, spec, P("spec"), loc, crd));
                             return;
                         }
+                    case "StagedKubernetesNetworkPolicy":
+                        b.Policies.Add(KubernetesPolicyConverter.Convert(ctx, name, string.IsNullOrEmpty(ns) ? "default" : ns, spec, P("spec"), loc,
+                            PolicyKind.StagedKubernetesNetworkPolicy));
+                        return;
                     case "Profile":
                         {
                             var ingress = spec == null ? [] : ReadRules(ctx, spec, "ingress", P("spec.ingress"));
@@ -207,7 +211,7 @@ namespace CalicoAlp.Core.Policy.Loading
             }
             throw ctx.Error("UnknownKind", obj, P("kind"),
                 $"unsupported kind '{kind}' (apiVersion '{apiVersion}'); expected Tier, GlobalNetworkPolicy, NetworkPolicy, " +
-                "StagedGlobalNetworkPolicy, StagedNetworkPolicy, Profile (projectcalico.org/v3 or crd.projectcalico.org/v1), " +
+                "StagedGlobalNetworkPolicy, StagedNetworkPolicy, StagedKubernetesNetworkPolicy, Profile (projectcalico.org/v3 or crd.projectcalico.org/v1), " +
                 "networking.k8s.io/v1 NetworkPolicy, or v1 Namespace, ServiceAccount, Pod");
         }
 

@@ -17,6 +17,8 @@ namespace CalicoAlp.Core.Policy.Model
         StagedNetworkPolicy,
         /// <summary>A Kubernetes networking.k8s.io/v1 NetworkPolicy, converted as Calico does (namespaced, tier default, order 1000).</summary>
         KubernetesNetworkPolicy,
+        /// <summary>projectcalico.org/v3 StagedKubernetesNetworkPolicy (a Kubernetes policy spec, staged: not enforced in the baseline).</summary>
+        StagedKubernetesNetworkPolicy,
     }
 
     public enum RuleAction
@@ -101,7 +103,8 @@ namespace CalicoAlp.Core.Policy.Model
         public IReadOnlyList<RuleDef> Egress { get; init; } = [];
         public SourceLocation Location { get; init; } = SourceLocation.None;
 
-        public bool IsStaged => Kind == PolicyKind.StagedGlobalNetworkPolicy || Kind == PolicyKind.StagedNetworkPolicy;
+        public bool IsStaged => Kind == PolicyKind.StagedGlobalNetworkPolicy || Kind == PolicyKind.StagedNetworkPolicy ||
+                                Kind == PolicyKind.StagedKubernetesNetworkPolicy;
         public bool IsNamespaced => Namespace != null;
 
         /// <summary>Kind as Felix reports it for ordering ties (Kubernetes policies are Calico NetworkPolicies).</summary>

@@ -119,15 +119,16 @@ namespace CalicoAlp.Tests.Policy.Reference
             for (int i = 0; i < policyCount; i++)
             {
                 var kind = Pick(new[] { PolicyKind.GlobalNetworkPolicy, PolicyKind.GlobalNetworkPolicy, PolicyKind.NetworkPolicy,
-                    PolicyKind.NetworkPolicy, PolicyKind.StagedGlobalNetworkPolicy, PolicyKind.StagedNetworkPolicy, PolicyKind.KubernetesNetworkPolicy });
-                bool namespaced = kind is PolicyKind.NetworkPolicy or PolicyKind.StagedNetworkPolicy or PolicyKind.KubernetesNetworkPolicy;
-                var tier = kind == PolicyKind.KubernetesNetworkPolicy ? "default" : Pick(tierNames);
+                    PolicyKind.NetworkPolicy, PolicyKind.StagedGlobalNetworkPolicy, PolicyKind.StagedNetworkPolicy, PolicyKind.KubernetesNetworkPolicy, PolicyKind.StagedKubernetesNetworkPolicy });
+                bool knp = kind is PolicyKind.KubernetesNetworkPolicy or PolicyKind.StagedKubernetesNetworkPolicy;
+                bool namespaced = knp || kind is PolicyKind.NetworkPolicy or PolicyKind.StagedNetworkPolicy;
+                var tier = knp ? "default" : Pick(tierNames);
                 var types = new List<PolicyType>();
                 if (Chance(40)) types.Add(PolicyType.Ingress);
                 if (Chance(30)) types.Add(PolicyType.Egress);
                 policies.Add(new PolicyDef
                 {
-                    Name = (tier == "default" ? "" : tier + ".") + "p" + _rng.Next(0, 4),
+                    Name = (knp ? "knp.default." : tier == "default" ? "" : tier + ".") + "p" + _rng.Next(0, 4),
                     Namespace = namespaced ? Pick(Namespaces) : null,
                     Kind = kind,
                     Tier = tier,

@@ -144,8 +144,10 @@ namespace CalicoAlp.Tests.Policy.Reference
         private string PolicyKey(PolicyDef p)
         {
             if (_baseline) return $"{p.Name}/{p.Namespace}/{(p.Kind == PolicyKind.KubernetesNetworkPolicy ? "NetworkPolicy" : p.Kind.ToString())}";
-            if (p.Tier == "default" && p.Kind != PolicyKind.KubernetesNetworkPolicy && !p.Name.StartsWith("default.", StringComparison.Ordinal)) return "default." + p.Name;
-            return p.Name;
+            // Older releases sort by the prefixed name; equal names are broken by namespace, then kind (spec 9.6: uncertain).
+            var name = p.Tier == "default" && !p.Name.StartsWith("knp.", StringComparison.Ordinal) && !p.Name.StartsWith("default.", StringComparison.Ordinal)
+                ? "default." + p.Name : p.Name;
+            return name + "\0" + p.Namespace + "\0" + (p.Kind is PolicyKind.KubernetesNetworkPolicy ? "NetworkPolicy" : p.Kind.ToString());
         }
 
         // ---- section 4
@@ -164,7 +166,9 @@ namespace CalicoAlp.Tests.Policy.Reference
             if (_classic && srcPeer.Nil) return new RefDecision("Deny", "PERMISSION_DENIED", null, null, null, -1);
 
             var localLabels = EndpointLabels(local);
-            var all = _classic ? _set.Policies.Where(p => !p.IsStaged).ToList() : _set.Policies.ToList();
+            // Duplicates (same kind, namespace, name): the last one wins.
+            var unique = _set.Policies.Where((p, i) => !_set.Policies.Skip(i + 1).Any(q => q.Kind == p.Kind && q.Namespace == p.Namespace && q.Name == p.Name)).ToList();
+            var all = _classic ? unique.Where(p => !p.IsStaged).ToList() : unique;
             var tierNames = all.Where(p => Applies(p, localLabels)).Select(p => p.Tier).Distinct().ToList();
             var sortedTiers = tierNames
                 .OrderBy(t => TierInfo(t).Order.HasValue ? 0 : 1)
