@@ -314,9 +314,10 @@ namespace CalicoAlp.Core.Policy.Evaluation
                     return Criterion.Namespace;
                 }
             }
-            // IP sets: the endpoint owning the IP must be in every positive set and in no negative set.
-            if (e.PositiveSet >= 0 && (side.Endpoint == null || !side.HasIp || !side.Endpoint.Membership[e.PositiveSet])) return Criterion.Selector;
-            if (e.NegativeSet >= 0 && side.Endpoint != null && side.HasIp && side.Endpoint.Membership[e.NegativeSet]) return Criterion.NotSelector;
+            // IP sets: the endpoint owning the IP must be in every positive set and in no negative set. A given workload owns
+            // the side's address even when the caller did not spell the IP out.
+            if (e.PositiveSet >= 0 && (side.Endpoint == null || !side.Endpoint.Membership[e.PositiveSet])) return Criterion.Selector;
+            if (e.NegativeSet >= 0 && side.Endpoint != null && side.Endpoint.Membership[e.NegativeSet]) return Criterion.NotSelector;
             // Ports.
             if (e.Ports != null && !e.Ports.Contains(side.Port)) return Criterion.Ports;
             if (e.NotPorts != null && Behavior.HonoursNotNetsAndNotPorts && e.NotPorts.Contains(side.Port)) return Criterion.NotPorts;

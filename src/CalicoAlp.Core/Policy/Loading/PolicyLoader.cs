@@ -39,17 +39,29 @@ namespace CalicoAlp.Core.Policy.Loading
                     }
                 }
                 files.Sort(StringComparer.Ordinal);
-                foreach (var f in files) LoadInto(builder, File.ReadAllText(f), f);
+                foreach (var f in files) LoadInto(builder, Read(f), f);
             }
             else if (File.Exists(path))
             {
-                LoadInto(builder, File.ReadAllText(path), path);
+                LoadInto(builder, Read(path), path);
             }
             else
             {
                 throw new AlpException("PolicyPathNotFound", AlpErrorKind.ObjectNotFound, $"Policy path '{path}' does not exist.", path);
             }
             return builder.Build();
+        }
+
+        private static string Read(string file)
+        {
+            try
+            {
+                return File.ReadAllText(file);
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            {
+                throw new AlpException("PolicyFileUnreadable", AlpErrorKind.InvalidOperation, $"{file}: cannot read: {ex.Message}", file, ex);
+            }
         }
 
         /// <summary>Loads YAML or JSON text (multi-document allowed); <paramref name="file"/> names it in errors.</summary>

@@ -341,7 +341,7 @@ namespace CalicoAlp.Tests.Policy.Reference
             }
             // 5.3 IP sets
             bool any = e.Selector != null || e.ServiceAccounts != null || e.NotSelector != null || e.NamespaceSelector != null;
-            var labels = owner != null && ip != null ? EndpointLabels(owner) : null;
+            var labels = owner != null ? EndpointLabels(owner) : null;
             var positive = new List<Func<Dictionary<string, string>, bool>>();
             if (any)
             {
