@@ -20,13 +20,16 @@ namespace CalicoAlp.Core.Policy.Evaluation
     /// <summary>The behaviour switches derived from a Calico version (null/empty/"latest" = baseline).</summary>
     public sealed class CalicoBehavior
     {
-        public static readonly CalicoBehavior Baseline = new("baseline", DikastesEra.Baseline, stagedEnforced: false);
+        public static readonly CalicoBehavior Baseline = new("baseline", DikastesEra.Baseline, stagedEnforced: false, minor: int.MaxValue);
 
-        private CalicoBehavior(string version, DikastesEra era, bool stagedEnforced)
+        private readonly int _minor;
+
+        private CalicoBehavior(string version, DikastesEra era, bool stagedEnforced, int minor)
         {
             Version = version;
             Era = era;
             StagedEnforced = stagedEnforced;
+            _minor = minor;
         }
 
         public string Version { get; }
@@ -36,14 +39,12 @@ namespace CalicoAlp.Core.Policy.Evaluation
         public bool StagedEnforced { get; }
         public bool NormalizedPaths => Era >= DikastesEra.V3_31_6;
         /// <summary>v3.31+: icmp, icmpv6, tcp, udp, udplite, sctp and any number; before: icmp/tcp/udp and 1/6/17 only.</summary>
-        public bool FullProtocolNames => Era >= DikastesEra.V3_31_6 || (Era == DikastesEra.V3_30 && _minor >= 31);
+        public bool FullProtocolNames => _minor >= 31;
         public bool HonoursNotNetsAndNotPorts => !IsClassic;
         /// <summary>v3.30+: a request without HTTP attributes matches rules with methods/paths.</summary>
         public bool NilHttpMatches => !IsClassic;
         public bool MalformedPrincipalDenies => IsClassic;
         public bool NoEndpointIsInternal => !IsClassic;
-
-        private int _minor;
 
         public static CalicoBehavior Parse(string? version)
         {
@@ -64,7 +65,7 @@ namespace CalicoAlp.Core.Policy.Evaluation
             else if (v.Minor == 31 || v.Minor == 32) era = DikastesEra.V3_31_6;
             else era = DikastesEra.Baseline;
             bool staged = (v.Minor == 30 || v.Minor == 31 || (v.Minor == 32 && v.Patch <= 1));
-            return new CalicoBehavior(text, era, staged) { _minor = v.Minor };
+            return new CalicoBehavior(text, era, staged, v.Minor);
         }
 
         public override string ToString() => Era == DikastesEra.Baseline ? $"{Version} (baseline)" : $"{Version} ({Era})";
