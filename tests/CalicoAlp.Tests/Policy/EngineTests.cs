@@ -203,6 +203,35 @@ spec:
             Assert.Equal(expect, d.Verdict.ToString());
         }
 
+        [Theory]
+        [InlineData("protocol: SCTP", 132, null, "Allow")]
+        [InlineData("protocol: SCTP", 132, "3.30.4", "Deny")]
+        [InlineData("protocol: 132", 132, "3.30.4", "Deny")]
+        [InlineData("protocol: 132", 132, "3.31.0", "Allow")]
+        [InlineData("protocol: UDP", 17, "3.30.4", "Allow")]
+        [InlineData("notProtocol: TCP", 6, null, "Deny")]
+        [InlineData("notProtocol: bogus", 6, null, "Allow")]
+        public void Protocol_names_and_numbers_per_release(string criterion, int requestProtocol, string? version, string expect)
+        {
+            var yaml = "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: p}\nspec:\n  ingress:\n  - action: Allow\n    " + criterion + "\n";
+            var engine = PolicyEngine.Compile(PolicyLoader.LoadText(yaml, "p.yaml"), CalicoBehavior.Parse(version));
+            var d = engine.Evaluate(Request("", null!, null!) with { Protocol = requestProtocol });
+            Assert.Equal(expect, d.Verdict.ToString());
+        }
+
+        [Theory]
+        [InlineData(null, "/pub", "/public", "Deny")]
+        [InlineData("3.30.0", "/pub", "/public", "Allow")]
+        [InlineData("3.31.6", "/pub", "/public", "Deny")]
+        [InlineData("3.29.0", "/admin", "/public/../admin", "Deny")]
+        [InlineData(null, "/admin", "/public/../admin", "Allow")]
+        public void Path_prefix_semantics_per_release(string? version, string prefix, string path, string expect)
+        {
+            var yaml = "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: p}\nspec:\n  ingress:\n  - action: Allow\n    http: {paths: [{prefix: " + prefix + "}]}\n";
+            var engine = PolicyEngine.Compile(PolicyLoader.LoadText(yaml, "p.yaml"), CalicoBehavior.Parse(version));
+            Assert.Equal(expect, engine.Evaluate(Request("", "GET", path)).Verdict.ToString());
+        }
+
         [Fact]
         public void Evaluating_a_prepared_request_allocates_nothing()
         {

@@ -94,6 +94,31 @@ $rows | Test-AlpRequest");
         }
 
         [Fact]
+        public void Egress_direction_evaluates_the_source_endpoint()
+        {
+            File.WriteAllText(Path.Combine(_dir, "egress.yaml"), @"apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: to-pilot}
+spec:
+  selector: app == 'api'
+  types: [Egress]
+  egress:
+  - action: Allow
+    protocol: TCP
+    destination: {selector: istio == 'pilot', ports: ['15010:15012']}
+");
+            using var ps = Host();
+            ps.AddScript($@"15011, 15020 | ForEach-Object {{
+  Test-AlpRequest -PolicyPath '{_dir}' -Direction Egress -SourceNamespace web -SourceServiceAccount api -SourceLabels @{{app='api'}} `
+    -DestinationNamespace istio-system -DestinationLabels @{{istio='pilot'}} -DestinationPort $_ }}");
+            var results = ps.Invoke().Select(o => (RequestDecision)o.BaseObject).ToList();
+            Assert.False(ps.HadErrors, string.Join("; ", ps.Streams.Error));
+            Assert.Equal(new[] { Verdict.Allow, Verdict.Deny }, results.Select(r => r.Decision));
+            Assert.Equal("to-pilot", results[0].Policy);
+            Assert.Equal(TrafficDirection.Egress, results[1].Direction);
+        }
+
+        [Fact]
         public void Bad_policy_file_is_a_terminating_error_naming_file_and_field()
         {
             File.WriteAllText(Path.Combine(_dir, "bad.yaml"), "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: x}\nspec:\n  selector: app = 'x'\n");
