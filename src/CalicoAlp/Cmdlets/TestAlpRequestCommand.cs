@@ -195,7 +195,8 @@ namespace CalicoAlp.Cmdlets
             {
                 foreach (var podIp in pod.IPs)
                 {
-                    if (IPAddress.TryParse(podIp, out var a) && a.Equals(ip)) return new WorkloadInfo(pod.Namespace, pod.ServiceAccount, pod.Labels);
+                    if (IPAddress.TryParse(podIp, out var a) && a.Equals(ip))
+                        return new WorkloadInfo(pod.Namespace, pod.ServiceAccount, pod.Labels) { NamedPorts = pod.NamedPorts };
                 }
             }
             return null;

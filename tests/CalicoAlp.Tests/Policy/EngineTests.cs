@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Net;
 using CalicoAlp.Core.Diagnostics;
 using CalicoAlp.Core.Policy.Evaluation;
@@ -230,6 +231,43 @@ spec:
             var yaml = "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: p}\nspec:\n  ingress:\n  - action: Allow\n    http: {paths: [{prefix: " + prefix + "}]}\n";
             var engine = PolicyEngine.Compile(PolicyLoader.LoadText(yaml, "p.yaml"), CalicoBehavior.Parse(version));
             Assert.Equal(expect, engine.Evaluate(Request("", "GET", path)).Verdict.ToString());
+        }
+
+        [Theory]
+        [InlineData("3.29.0", 8080, "Allow")]
+        [InlineData("3.29.0", 9090, "Deny")]
+        [InlineData(null, 8080, "Deny")]
+        public void Named_ports_match_only_in_classic(string? version, int port, string expect)
+        {
+            const string yaml = @"apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: named}
+spec:
+  selector: app == 'api'
+  ingress:
+  - action: Allow
+    protocol: TCP
+    destination: {ports: [web]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: api-1, namespace: web, labels: {app: api}}
+spec:
+  serviceAccountName: api
+  containers:
+  - name: c
+    ports: [{name: web, containerPort: 8080}, {containerPort: 9090}]
+status: {podIP: 10.0.0.2}
+";
+            var set = PolicyLoader.LoadText(yaml, "named.yaml");
+            var pod = set.Pods.Single();
+            Assert.Equal(new NamedPort("web", "tcp", 8080), pod.NamedPorts.Single());
+            var engine = PolicyEngine.Compile(set, CalicoBehavior.Parse(version));
+            var d = engine.Evaluate(Request("", null!, null!, port) with
+            {
+                DestinationWorkload = new WorkloadInfo(pod.Namespace, pod.ServiceAccount, pod.Labels) { NamedPorts = pod.NamedPorts },
+            });
+            Assert.Equal(expect, d.Verdict.ToString());
         }
 
         [Fact]

@@ -113,6 +113,9 @@ namespace CalicoAlp.Core.Policy.Evaluation
     public sealed record WorkloadInfo(string Namespace, string ServiceAccount, IReadOnlyDictionary<string, string> Labels)
     {
         public string Principal => SpiffeIdentity.For(Namespace, ServiceAccount);
+
+        /// <summary>Named container ports (only Calico &lt;= 3.29 matched rules' named ports against them, spec 9.1).</summary>
+        public IReadOnlyList<NamedPort> NamedPorts { get; init; } = [];
     }
 
     /// <summary>A request to evaluate (the fields of an ext_authz CheckRequest Dikastes uses, plus the workloads owning the IPs).</summary>

@@ -207,10 +207,10 @@ namespace CalicoAlp.Core.Policy.Evaluation
         private RuleOutcome MatchRule(CompiledRule rule, PreparedRequest q, out bool failedOnSource, out Criterion failed)
         {
             failedOnSource = true;
-            failed = MatchSide(rule.Source, ref q.Source);
+            failed = MatchSide(rule, rule.Source, ref q.Source);
             if (failed != Criterion.None) return RuleOutcome.NoMatch;
             failedOnSource = false;
-            failed = MatchSide(rule.Destination, ref q.Destination);
+            failed = MatchSide(rule, rule.Destination, ref q.Destination);
             if (failed != Criterion.None) return RuleOutcome.NoMatch;
 
             if (rule.HasHttp)
@@ -292,7 +292,7 @@ namespace CalicoAlp.Core.Policy.Evaluation
         }
 
         /// <summary>Source or destination criteria of a rule (spec 5.2 - 5.5). Returns the failing criterion or None.</summary>
-        private Criterion MatchSide(CompiledEntity e, ref SideData side)
+        private Criterion MatchSide(CompiledRule rule, CompiledEntity e, ref SideData side)
         {
             var peer = side.Peer;
             bool identityKnown = !peer.Nil;
@@ -319,13 +319,37 @@ namespace CalicoAlp.Core.Policy.Evaluation
             if (e.PositiveSet >= 0 && (side.Endpoint == null || !side.Endpoint.Membership[e.PositiveSet])) return Criterion.Selector;
             if (e.NegativeSet >= 0 && side.Endpoint != null && side.Endpoint.Membership[e.NegativeSet]) return Criterion.NotSelector;
             // Ports.
-            if (e.Ports != null && !e.Ports.Contains(side.Port)) return Criterion.Ports;
+            if (e.Ports != null && !e.Ports.Contains(side.Port) && !(Behavior.IsClassic && NamedPortMatches(rule, e.Ports, side))) return Criterion.Ports;
             if (e.NotPorts != null && Behavior.HonoursNotNetsAndNotPorts && e.NotPorts.Contains(side.Port)) return Criterion.NotPorts;
             // Nets.
             if (e.Nets != null && (e.Nets.Invalid || !side.HasIp || !e.Nets.Contains(side.Ip))) return Criterion.Nets;
             if (e.NotNets != null && Behavior.HonoursNotNetsAndNotPorts && (e.NotNets.Invalid || (side.HasIp && e.NotNets.Contains(side.Ip)))) return Criterion.NotNets;
             return Criterion.None;
         }
+
+        /// <summary>
+        /// Classic (&lt;= v3.29) only: Felix's IP-port set for a named port holds <c>ip,proto:port</c> of every endpoint that
+        /// matches the side's positive selector (checked before) and declares that port name. v3.30+ never matches (spec 9.1).
+        /// </summary>
+        private static bool NamedPortMatches(CompiledRule rule, PortSet ports, in SideData side)
+        {
+            var named = ports.Named;
+            if (named.Length == 0 || side.Endpoint == null) return false;
+            var declared = side.Endpoint.Workload.NamedPorts;
+            for (int i = 0; i < named.Length; i++)
+            {
+                for (int j = 0; j < declared.Count; j++)
+                {
+                    var np = declared[j];
+                    if (np.Port != side.Port || !string.Equals(np.Name, named[i], StringComparison.Ordinal)) continue;
+                    if (rule.HasProtocol && rule.Protocol != ProtocolOfName(np.Protocol)) continue;
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        private static int ProtocolOfName(string name) => name switch { "tcp" => 6, "udp" => 17, "sctp" => 132, _ => 0 };
 
         private static string Describe(CompiledRule rule, bool sourceSide, Criterion c, PreparedRequest q)
         {

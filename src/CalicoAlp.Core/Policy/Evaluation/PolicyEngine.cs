@@ -341,6 +341,7 @@ namespace CalicoAlp.Core.Policy.Evaluation
             var sb = new StringBuilder();
             sb.Append(w.Namespace).Append('\0').Append(w.ServiceAccount);
             foreach (var k in keys) sb.Append('\0').Append(k).Append('\u0001').Append(w.Labels[k]);
+            foreach (var np in w.NamedPorts) sb.Append('\u0002').Append(np.Name).Append('/').Append(np.Protocol).Append('/').Append(np.Port);
             return sb.ToString();
         }
 

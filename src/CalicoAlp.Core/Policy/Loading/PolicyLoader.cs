@@ -259,7 +259,34 @@ namespace CalicoAlp.Core.Policy.Loading
             {
                 if (!System.Net.IPAddress.TryParse(ip, out _)) throw ctx.Invalid(status, P("status.podIPs"), $"'{ip}' is not an IP address");
             }
-            return new PodDef(ns, name, sa, labels, ips, loc);
+            var named = new List<NamedPort>();
+            var containers = spec == null ? null : YamlFields.Seq(ctx, spec, "containers", P("spec.containers"));
+            if (containers != null)
+            {
+                int c = 0;
+                foreach (var item in containers.Children)
+                {
+                    if (item is YamlMappingNode container)
+                    {
+                        var ports = YamlFields.Seq(ctx, container, "ports", P($"spec.containers[{c}].ports"));
+                        int i = 0;
+                        foreach (var portNode in ports?.Children ?? [])
+                        {
+                            string pp = P($"spec.containers[{c}].ports[{i}]");
+                            if (portNode is YamlMappingNode pm && YamlFields.Str(ctx, pm, "name", pp + ".name") is string portName && portName.Length > 0)
+                            {
+                                var number = YamlFields.Number(ctx, pm, "containerPort", pp + ".containerPort");
+                                if (number == null || number < 1 || number > 65535) throw ctx.Invalid(pm, pp + ".containerPort", "a named port needs containerPort 1..65535");
+                                var proto = (YamlFields.Str(ctx, pm, "protocol", pp + ".protocol") ?? "TCP").ToLowerInvariant();
+                                named.Add(new NamedPort(portName, proto, (int)number.Value));
+                            }
+                            i++;
+                        }
+                    }
+                    c++;
+                }
+            }
+            return new PodDef(ns, name, sa, labels, ips, loc) { NamedPorts = named };
         }
 
         private static TierDef ReadTier(DocContext ctx, string name, YamlMappingNode? spec, string path, SourceLocation loc)

@@ -132,8 +132,14 @@ namespace CalicoAlp.Core.Policy.Model
 
     public sealed record ServiceAccountDef(string Namespace, string Name, IReadOnlyDictionary<string, string> Labels, SourceLocation Location);
 
+    /// <summary>A named container port a workload declares (protocol lower-case: tcp, udp, sctp).</summary>
+    public sealed record NamedPort(string Name, string Protocol, int Port);
+
     public sealed record PodDef(string Namespace, string Name, string ServiceAccount, IReadOnlyDictionary<string, string> Labels,
-        IReadOnlyList<string> IPs, SourceLocation Location);
+        IReadOnlyList<string> IPs, SourceLocation Location)
+    {
+        public IReadOnlyList<NamedPort> NamedPorts { get; init; } = [];
+    }
 
     /// <summary>Everything read from policy files: immutable input of <see cref="Evaluation.PolicyEngine"/>.</summary>
     public sealed record PolicySet

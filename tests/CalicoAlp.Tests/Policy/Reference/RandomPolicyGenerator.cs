@@ -159,7 +159,10 @@ namespace CalicoAlp.Tests.Policy.Reference
             return new PolicySet { Tiers = tiers, Policies = policies, Profiles = profiles, Namespaces = namespaces, ServiceAccounts = sas };
         }
 
-        private WorkloadInfo Workload() => new(Pick(Namespaces), Pick(ServiceAccounts), PodLabels());
+        private WorkloadInfo Workload() => new(Pick(Namespaces), Pick(ServiceAccounts), PodLabels())
+        {
+            NamedPorts = Chance(40) ? new[] { new NamedPort("http", Chance(80) ? "tcp" : "udp", Pick(new[] { 80, 8080, 40000 })) } : Array.Empty<NamedPort>(),
+        };
 
         public AlpRequest Request()
         {

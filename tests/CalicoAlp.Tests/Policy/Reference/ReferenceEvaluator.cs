@@ -246,8 +246,8 @@ namespace CalicoAlp.Tests.Policy.Reference
         private string Match(RuleDef rule, Ctx c, PolicyDef? p)
         {
             var r = c.R;
-            if (!MatchSide(rule.Source, c.Src, r.SourceIP, r.SourcePort, r.SourceWorkload, p)) return "No";
-            if (!MatchSide(rule.Destination, c.Dst, r.DestinationIP, r.DestinationPort, r.DestinationWorkload, p)) return "No";
+            if (!MatchSide(rule, rule.Source, c.Src, r.SourceIP, r.SourcePort, r.SourceWorkload, p)) return "No";
+            if (!MatchSide(rule, rule.Destination, c.Dst, r.DestinationIP, r.DestinationPort, r.DestinationWorkload, p)) return "No";
             if (rule.Http != null)
             {
                 var methods = rule.Http.Methods;
@@ -324,7 +324,7 @@ namespace CalicoAlp.Tests.Policy.Reference
             return "/" + string.Join("/", stack);
         }
 
-        private bool MatchSide(EntityRuleDef e, PeerId peer, IPAddress? ip, int port, WorkloadInfo? owner, PolicyDef? p)
+        private bool MatchSide(RuleDef rule, EntityRuleDef e, PeerId peer, IPAddress? ip, int port, WorkloadInfo? owner, PolicyDef? p)
         {
             bool np = p?.Namespace != null;
             // 5.2 service accounts
@@ -363,7 +363,10 @@ namespace CalicoAlp.Tests.Policy.Reference
             }
             else if (e.NotSelector != null && labels != null && Sel(e.NotSelector, labels)) return false;
             // 5.5 ports
-            if (e.Ports.Count > 0 && !e.Ports.Any(x => !x.IsNamed && port >= x.Min && port <= x.Max)) return false;
+            // Named ports: only classic matched them (IP-port sets of endpoints declaring the name), spec 9.1.
+            bool namedOk = _classic && owner != null && e.Ports.Any(x => x.IsNamed && owner.NamedPorts.Any(np => np.Name == x.Name && np.Port == port &&
+                (rule.Protocol == null || ProtoNum(rule.Protocol) == ProtoNum(new ProtocolSpec(np.Protocol, null)))));
+            if (e.Ports.Count > 0 && !namedOk && !e.Ports.Any(x => !x.IsNamed && port >= x.Min && port <= x.Max)) return false;
             if (!_classic && e.NotPorts.Any(x => !x.IsNamed && port >= x.Min && port <= x.Max)) return false;
             // 5.4 nets
             if (e.Nets.Count > 0)
