@@ -214,6 +214,15 @@ status: {podIP: 10.1.2.3}
         }
 
         [Fact]
+        public void Service_matches_are_refused_rather_than_ignored()
+        {
+            const string yaml = "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: p}\nspec:\n  egress:\n  - action: Allow\n    destination:\n      services: {name: api, namespace: web}\n";
+            var ex = Assert.Throws<AlpException>(() => PolicyLoader.LoadText(yaml, "svc.yaml"));
+            Assert.Equal("UnsupportedPolicyFeature", ex.ErrorId);
+            Assert.StartsWith("svc.yaml:8: document 1: field 'spec.egress[0].destination.services':", ex.Message);
+        }
+
+        [Fact]
         public void Json_with_tab_indentation_and_calicoctl_knp_names()
         {
             var json = "{\n\t\"apiVersion\": \"projectcalico.org/v3\",\n\t\"kind\": \"NetworkPolicy\",\n\t\"metadata\": {\"name\": \"knp.default.db\", \"namespace\": \"prod\"},\n" +

@@ -499,6 +499,13 @@ namespace CalicoAlp.Core.Policy.Loading
 
         private static EntityRuleDef ReadEntity(DocContext ctx, YamlMappingNode e, string path)
         {
+            // Service matches need Kubernetes Service endpoints (IP-port sets, spec 9.2); ignoring them would widen the rule.
+            var services = YamlFields.Get(e, "services");
+            if (services != null)
+            {
+                throw ctx.Error("UnsupportedPolicyFeature", services, path + ".services",
+                    "service matches are not supported offline (they need the Service's endpoints); remove the rule or express it with selector/ports");
+            }
             var nets = YamlFields.StrList(ctx, e, "nets", path + ".nets");
             var notNets = YamlFields.StrList(ctx, e, "notNets", path + ".notNets");
             var single = YamlFields.Str(ctx, e, "net", path + ".net");
