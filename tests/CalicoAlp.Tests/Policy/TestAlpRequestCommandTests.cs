@@ -143,7 +143,7 @@ spec:
         }
 
         [Fact]
-        public void Offline_path_does_not_load_KubernetesClient()
+        public void Offline_path_uses_no_KubernetesClient_types_in_its_signatures()
         {
             using var ps = Host();
             ps.AddCommand("Test-AlpRequest").AddParameter("PolicyPath", _dir).AddParameter("CalicoVersion", "3.29.1").AddParameter("DestinationNamespace", "web");
