@@ -17,6 +17,7 @@
         'Remove-AlpNamespace'
         'Set-IstioInjectorPatch'
         'Remove-IstioInjectorPatch'
+        'Test-AlpRequest'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

@@ -1,0 +1,221 @@
+using System;
+using System.Collections.Generic;
+using CalicoAlp.Core.Policy.Model;
+using CalicoAlp.Core.Policy.Selectors;
+
+namespace CalicoAlp.Core.Policy.Evaluation
+{
+    /// <summary>Which criterion made a rule fail (for traces; an enum so that matching allocates nothing).</summary>
+    internal enum Criterion
+    {
+        None,
+        ServiceAccount,
+        Namespace,
+        Selector,
+        NotSelector,
+        Ports,
+        NotPorts,
+        Nets,
+        NotNets,
+        Method,
+        Path,
+        Protocol,
+        NotProtocol,
+    }
+
+    /// <summary>Numeric ports and ranges (inclusive) as parallel arrays; named ports are remembered but never match (spec 9.1).</summary>
+    internal sealed class PortSet
+    {
+        private readonly int[] _min;
+        private readonly int[] _max;
+
+        private PortSet(int[] min, int[] max, string[] named)
+        {
+            _min = min;
+            _max = max;
+            Named = named;
+        }
+
+        public string[] Named { get; }
+
+        public static PortSet? Compile(IReadOnlyList<PortSpec> ports)
+        {
+            if (ports.Count == 0) return null;
+            var min = new List<int>();
+            var max = new List<int>();
+            var named = new List<string>();
+            foreach (var p in ports)
+            {
+                if (p.IsNamed) named.Add(p.Name!);
+                else
+                {
+                    min.Add(p.Min);
+                    max.Add(p.Max);
+                }
+            }
+            return new PortSet(min.ToArray(), max.ToArray(), named.ToArray());
+        }
+
+        public bool Contains(int port)
+        {
+            var min = _min;
+            var max = _max;
+            for (int i = 0; i < min.Length; i++)
+            {
+                if (port >= min[i] && port <= max[i]) return true;
+            }
+            return false;
+        }
+    }
+
+    internal sealed class CompiledEntity
+    {
+        public bool HasServiceAccounts;
+        public string[] ServiceAccountNames = [];
+        public Selector? ServiceAccountSelector;
+        /// <summary>namespaceSelector as written (plain evaluation on the peer namespace's labels).</summary>
+        public Selector? NamespaceSelector;
+        /// <summary>NetworkPolicy scoping: the peer namespace must equal this (null = no check).</summary>
+        public string? RequiredNamespace;
+        /// <summary>Index of the positive IP-set selector in the engine's set table, or -1.</summary>
+        public int PositiveSet = -1;
+        public int NegativeSet = -1;
+        public NetSet? Nets;
+        public NetSet? NotNets;
+        public PortSet? Ports;
+        public PortSet? NotPorts;
+    }
+
+    internal readonly struct CompiledPath
+    {
+        public CompiledPath(bool exact, string? value)
+        {
+            Exact = exact;
+            Value = value;
+        }
+
+        public bool Exact { get; }
+        /// <summary>Rule path as compared (normalised in the baseline); null = can never match.</summary>
+        public string? Value { get; }
+    }
+
+    internal sealed class CompiledRule
+    {
+        public required RuleDef Def;
+        public RuleAction Action;
+        public int Index;
+        public CompiledEntity Source = new();
+        public CompiledEntity Destination = new();
+        public bool HasProtocol;
+        /// <summary>Protocol number; 0 = a name this release does not understand (never matches).</summary>
+        public int Protocol;
+        public bool HasNotProtocol;
+        public int NotProtocol;
+        public bool HasHttp;
+        public bool AnyMethod;
+        public string[] Methods = [];
+        public CompiledPath[] Paths = [];
+    }
+
+    internal sealed class CompiledPolicy
+    {
+        public required PolicyDef Def;
+        public required string DisplayName;
+        public required Selector AppliesTo;
+        public CompiledRule[] Ingress = [];
+        public CompiledRule[] Egress = [];
+        public bool IngressType;
+        public bool EgressType;
+        public bool Staged;
+    }
+
+    internal sealed class CompiledTier
+    {
+        public required string Name;
+        public double? Order;
+        public RuleAction DefaultAction;
+        public CompiledPolicy[] Policies = [];
+    }
+
+    internal sealed class CompiledProfile
+    {
+        public required string Name;
+        public CompiledRule[] Ingress = [];
+        public CompiledRule[] Egress = [];
+    }
+
+    /// <summary>A tier as sent for one endpoint: the policies of that tier that select it, per direction.</summary>
+    internal sealed class TierView
+    {
+        public required CompiledTier Tier;
+        public CompiledPolicy[] Ingress = [];
+        public CompiledPolicy[] Egress = [];
+    }
+
+    /// <summary>A peer identity resolved from a principal (spec section 2).</summary>
+    internal sealed class Peer
+    {
+        public static readonly Peer Plaintext = new() { Name = "", Namespace = "" };
+        public static readonly Peer Malformed = new() { Nil = true, Name = "", Namespace = "" };
+
+        /// <summary>Malformed principal: v3.30+ makes every SA and namespace check pass.</summary>
+        public bool Nil;
+        public required string Name;
+        public required string Namespace;
+        public IReadOnlyDictionary<string, string> ServiceAccountLabels = EmptyLabels.Instance;
+        public IReadOnlyDictionary<string, string> NamespaceLabels = EmptyLabels.Instance;
+    }
+
+    internal static class EmptyLabels
+    {
+        public static readonly IReadOnlyDictionary<string, string> Instance = new Dictionary<string, string>(StringComparer.Ordinal);
+    }
+
+    /// <summary>A Calico endpoint as seen by Felix: its endpoint labels, IP-set memberships and the tiers that apply to it.</summary>
+    public sealed class EndpointContext
+    {
+        internal EndpointContext(WorkloadInfo workload, IReadOnlyDictionary<string, string> labels, bool[] membership, TierView[] tiers)
+        {
+            Workload = workload;
+            Labels = labels;
+            Membership = membership;
+            Tiers = tiers;
+        }
+
+        public WorkloadInfo Workload { get; }
+        /// <summary>Endpoint labels (pod labels + projectcalico.org/* + pcns.* + pcsa.*).</summary>
+        public IReadOnlyDictionary<string, string> Labels { get; }
+        internal bool[] Membership { get; }
+        internal TierView[] Tiers { get; }
+    }
+
+    internal struct SideData
+    {
+        public bool HasIp;
+        public IpValue Ip;
+        public int Port;
+        public Peer Peer;
+        public EndpointContext? Endpoint;
+    }
+
+    /// <summary>A request with everything resolved once (identities, endpoints, IP-set memberships, path forms).
+    /// Evaluating it allocates nothing when no trace is requested.</summary>
+    public sealed class PreparedRequest
+    {
+        internal SideData Source;
+        internal SideData Destination;
+        internal EndpointContext? Local;
+        internal CompiledProfile[] Profiles = [];
+        internal int Protocol;
+        internal string? Method;
+        internal bool HasHttp;
+        internal bool HasPath;
+        internal bool PathRooted;
+        /// <summary>The path as compared with rule paths; null = matches no path entry.</summary>
+        internal string? PathForMatch;
+        internal TrafficDirection Direction;
+        internal bool SourcePrincipalMalformed;
+
+        public required AlpRequest Request { get; init; }
+    }
+}

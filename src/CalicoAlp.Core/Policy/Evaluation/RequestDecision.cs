@@ -1,0 +1,56 @@
+using System.Collections.Generic;
+using CalicoAlp.Core.Policy.Model;
+
+namespace CalicoAlp.Core.Policy.Evaluation
+{
+    /// <summary>What Test-AlpRequest outputs: the decision, who took it, and (optionally) the trace of how.</summary>
+    public sealed class RequestDecision
+    {
+        public RequestDecision(PolicyDecision decision, AlpRequest request, CalicoBehavior behavior, IReadOnlyList<TraceStep> trace)
+        {
+            Decision = decision.Verdict;
+            Status = decision.Status;
+            Reason = decision.Reason;
+            Tier = decision.Tier;
+            Policy = decision.Policy;
+            Profile = decision.Profile;
+            RuleIndex = decision.RuleIndex >= 0 ? decision.RuleIndex : null;
+            Action = decision.Action;
+            Request = request;
+            Direction = request.Direction;
+            CalicoVersion = behavior.ToString();
+            Trace = trace;
+        }
+
+        public Verdict Decision { get; }
+        public CheckStatus Status { get; }
+        public DecisionReason Reason { get; }
+        public string? Tier { get; }
+        public string? Policy { get; }
+        public string? Profile { get; }
+        public int? RuleIndex { get; }
+        public RuleAction? Action { get; }
+        public TrafficDirection Direction { get; }
+        public string CalicoVersion { get; }
+        public AlpRequest Request { get; }
+        /// <summary>Steps considered (tiers, policies, rules, profiles) and why each matched or not.</summary>
+        public IReadOnlyList<TraceStep> Trace { get; }
+
+        /// <summary>One line: who decided.</summary>
+        public string DecidedBy => Reason switch
+        {
+            DecisionReason.PolicyRule => $"tier {Tier} policy {Policy} {(Direction == TrafficDirection.Ingress ? "ingress" : "egress")}[{RuleIndex}] {Action}",
+            DecisionReason.TierDefaultAction => $"tier {Tier}: end of tier (defaultAction Deny)",
+            DecisionReason.ProfileRule => $"profile {Profile} {(Direction == TrafficDirection.Ingress ? "ingress" : "egress")}[{RuleIndex}] {Action}",
+            DecisionReason.NoProfileMatched => "no profile rule matched",
+            DecisionReason.NoProfiles => "no tier decided and there are no profiles",
+            DecisionReason.NoEndpoint => "no local endpoint",
+            DecisionReason.ClassicEmptyTier => $"classic: tier {Tier} has no policy for this direction",
+            DecisionReason.MalformedPrincipal => "classic: malformed SPIFFE principal",
+            DecisionReason.InvalidPath => $"INVALID_ARGUMENT at {(Policy != null ? "policy " + Policy : "profile " + Profile)} rule {RuleIndex}",
+            _ => Reason.ToString(),
+        };
+
+        public override string ToString() => $"{Decision} ({Status}): {DecidedBy}";
+    }
+}

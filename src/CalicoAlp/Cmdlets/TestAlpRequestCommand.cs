@@ -1,0 +1,246 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Management.Automation;
+using System.Net;
+using CalicoAlp.Core.Diagnostics;
+using CalicoAlp.Core.Policy.Evaluation;
+using CalicoAlp.Core.Policy.Loading;
+using CalicoAlp.Core.Policy.Model;
+
+namespace CalicoAlp.Cmdlets
+{
+    /// <summary>
+    /// <para type="synopsis">Answers "will this request be allowed, and why?" offline, from Calico policy files.</para>
+    /// <para type="description">Reads Calico v3 / CRD resources, Kubernetes NetworkPolicies and Namespace/ServiceAccount/Pod
+    /// objects from -PolicyPath (files or folders) and evaluates the request the way Dikastes does (newest release, or
+    /// -CalicoVersion). Every parameter binds from the pipeline by property name, so a CSV of requests can be piped in.</para>
+    /// </summary>
+    [Cmdlet(VerbsDiagnostic.Test, "AlpRequest")]
+    [OutputType(typeof(RequestDecision))]
+    public sealed class TestAlpRequestCommand : AlpCmdlet
+    {
+        private readonly Dictionary<string, PolicyEngine> _engines = new(StringComparer.Ordinal);
+
+        /// <summary>Policy files or folders (recursive: *.yaml, *.yml, *.json).</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+        [ValidateNotNullOrEmpty]
+        public string[] PolicyPath { get; set; } = [];
+
+        /// <summary>SPIFFE URI of the client (spiffe://&lt;td&gt;/ns/&lt;ns&gt;/sa/&lt;sa&gt;). Empty = plaintext. Omitted: derived
+        /// from -SourceNamespace/-SourceServiceAccount when the source is a workload (Istio mTLS), else plaintext.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [AllowEmptyString]
+        [AllowNull]
+        public string? SourcePrincipal { get; set; }
+
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        public string? SourceIP { get; set; }
+
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [ValidateRange(0, 65535)]
+        public int SourcePort { get; set; } = 40000;
+
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        public string? SourceNamespace { get; set; }
+
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        public string? SourceServiceAccount { get; set; }
+
+        /// <summary>Pod labels of the source workload. Omit for an address outside the cluster (unless -SourceIP is a loaded Pod's IP).</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        public Hashtable? SourceLabels { get; set; }
+
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        public string? DestinationNamespace { get; set; }
+
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        public string? DestinationServiceAccount { get; set; }
+
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        public Hashtable? DestinationLabels { get; set; }
+
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        public string? DestinationIP { get; set; }
+
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [ValidateRange(0, 65535)]
+        public int DestinationPort { get; set; } = 80;
+
+        /// <summary>Profiles of the destination endpoint, in order (empty allowed). Default: [kns.&lt;ns&gt;, ksa.&lt;ns&gt;.&lt;sa&gt;].</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [AllowEmptyCollection]
+        public string[]? DestinationProfile { get; set; }
+
+        /// <summary>TCP (default), UDP, SCTP, ICMP, or a protocol number.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        public string Protocol { get; set; } = "TCP";
+
+        /// <summary>HTTP method; omit together with -Path for a non-HTTP TCP connection check.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        public string? Method { get; set; }
+
+        /// <summary>HTTP :path (may include ?query).</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        public string? Path { get; set; }
+
+        /// <summary>Emulate an older Dikastes (e.g. 3.29, 3.30.2, 3.31.6). Default: newest.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        public string? CalicoVersion { get; set; }
+
+        /// <summary>Ingress (default, what Dikastes judges) or Egress (the source's egress policy).</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        public TrafficDirection Direction { get; set; } = TrafficDirection.Ingress;
+
+        /// <summary>Do not collect the evaluation trace.</summary>
+        [Parameter]
+        public SwitchParameter NoTrace { get; set; }
+
+        protected override void ProcessRecord()
+        {
+            PolicyEngine engine;
+            try
+            {
+                engine = EngineFor(ResolvePaths(), CalicoBehavior.Parse(CalicoVersion));
+            }
+            catch (AlpException ex)
+            {
+                Terminate(ex);
+                return;
+            }
+            try
+            {
+                var request = BuildRequest(engine.PolicySet);
+                var trace = NoTrace.IsPresent ? null : new List<TraceStep>();
+                var decision = engine.Evaluate(request, trace);
+                if (trace != null)
+                {
+                    foreach (var step in trace) WriteVerbose(step.ToString());
+                }
+                WriteObject(new RequestDecision(decision, request, engine.Behavior, trace ?? new List<TraceStep>()));
+            }
+            catch (AlpException ex)
+            {
+                WriteError(ToErrorRecord(ex));
+            }
+        }
+
+        private List<string> ResolvePaths()
+        {
+            var resolved = new List<string>();
+            foreach (var p in PolicyPath)
+            {
+                try
+                {
+                    resolved.AddRange(GetResolvedProviderPathFromPSPath(p, out _));
+                }
+                catch (ItemNotFoundException)
+                {
+                    throw new AlpException("PolicyPathNotFound", AlpErrorKind.ObjectNotFound, $"Policy path '{p}' does not exist.", p);
+                }
+            }
+            return resolved;
+        }
+
+        private PolicyEngine EngineFor(List<string> paths, CalicoBehavior behavior)
+        {
+            var key = string.Join("\n", paths) + "\n" + behavior;
+            if (_engines.TryGetValue(key, out var engine)) return engine;
+            var set = PolicySet.Empty;
+            foreach (var p in paths)
+            {
+                WriteVerbose($"Loading policy from {p}");
+                set = set.Merge(PolicyLoader.LoadPath(p));
+            }
+            engine = PolicyEngine.Compile(set, behavior);
+            WriteVerbose($"Compiled {set.Policies.Count} policies, {set.Profiles.Count} profiles, {engine.IpSetCount} selector IP sets for Calico {behavior}");
+            _engines[key] = engine;
+            return engine;
+        }
+
+        private static IPAddress? ParseIp(string? text, string parameter)
+        {
+            if (string.IsNullOrEmpty(text)) return null;
+            if (IPAddress.TryParse(text, out var ip)) return ip;
+            throw new AlpException("InvalidIPAddress", AlpErrorKind.InvalidArgument, $"-{parameter} '{text}' is not an IP address.", text);
+        }
+
+        private static int ParseProtocol(string text) => text.ToUpperInvariant() switch
+        {
+            "TCP" => 6,
+            "UDP" => 17,
+            "SCTP" => 132,
+            "ICMP" => 1,
+            "ICMPV6" => 58,
+            "UDPLITE" => 136,
+            _ => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1 && n <= 255 ? n
+                : throw new AlpException("InvalidProtocol", AlpErrorKind.InvalidArgument, $"-Protocol '{text}' is not TCP, UDP, SCTP, ICMP or a number 1..255.", text),
+        };
+
+        private static Dictionary<string, string> Labels(Hashtable table)
+        {
+            var d = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (DictionaryEntry e in table)
+            {
+                d[Convert.ToString(e.Key, CultureInfo.InvariantCulture) ?? ""] = Convert.ToString(e.Value, CultureInfo.InvariantCulture) ?? "";
+            }
+            return d;
+        }
+
+        private static WorkloadInfo? PodByIp(PolicySet set, IPAddress? ip)
+        {
+            if (ip == null) return null;
+            foreach (var pod in set.Pods)
+            {
+                foreach (var podIp in pod.IPs)
+                {
+                    if (IPAddress.TryParse(podIp, out var a) && a.Equals(ip))
+                        return new WorkloadInfo(pod.Namespace, pod.ServiceAccount, pod.Labels) { NamedPorts = pod.NamedPorts };
+                }
+            }
+            return null;
+        }
+
+        private AlpRequest BuildRequest(PolicySet set)
+        {
+            var srcIp = ParseIp(SourceIP, nameof(SourceIP));
+            var dstIp = ParseIp(DestinationIP, nameof(DestinationIP));
+            string? principalNs = null, principalSa = null;
+            if (!string.IsNullOrEmpty(SourcePrincipal) && SpiffeIdentity.TryParse(SourcePrincipal, out var pns, out var psa))
+            {
+                principalNs = pns;
+                principalSa = psa;
+            }
+            else if (!string.IsNullOrEmpty(SourcePrincipal))
+            {
+                WriteWarning($"-SourcePrincipal '{SourcePrincipal}' is not spiffe://<trust-domain>/ns/<ns>/sa/<sa>: Dikastes treats it as an unknown peer " +
+                             "(service account and namespace checks pass; Calico <= 3.29 denies).");
+            }
+            WorkloadInfo? source = SourceLabels != null
+                ? new WorkloadInfo(SourceNamespace ?? principalNs ?? "default", SourceServiceAccount ?? principalSa ?? "default", Labels(SourceLabels))
+                : PodByIp(set, srcIp);
+            WorkloadInfo? destination = DestinationLabels != null || DestinationNamespace != null || PodByIp(set, dstIp) == null
+                ? new WorkloadInfo(DestinationNamespace ?? "default", DestinationServiceAccount ?? "default",
+                    DestinationLabels != null ? Labels(DestinationLabels) : new Dictionary<string, string>(StringComparer.Ordinal))
+                : PodByIp(set, dstIp);
+            bool principalBound = MyInvocation.BoundParameters.ContainsKey(nameof(SourcePrincipal));
+            string principal = principalBound ? SourcePrincipal ?? "" : source?.Principal ?? "";
+            return new AlpRequest
+            {
+                SourcePrincipal = principal,
+                SourceIP = srcIp,
+                SourcePort = SourcePort,
+                SourceWorkload = source,
+                DestinationIP = dstIp,
+                DestinationPort = DestinationPort,
+                DestinationWorkload = destination,
+                Profiles = DestinationProfile,
+                Protocol = ParseProtocol(Protocol),
+                Method = Method,
+                Path = Path,
+                Direction = Direction,
+            };
+        }
+    }
+}
