@@ -15,6 +15,10 @@ function Get-TestClusterState {
     if ($LASTEXITCODE -ne 0) { throw "could not start the test cluster in $state" }
     $env:CALICOALP_TEST_STATE = $state
     $env:CALICOALP_TEST_STATE_OWNED = '1'
+    # Run alone (not from build.ps1 Test): stop the cluster this session started when pwsh exits.
+    $null = Register-EngineEvent -SourceIdentifier PowerShell.Exiting -MessageData @{ Script = $ClusterScript; State = $state } -Action {
+        & bash $Event.MessageData.Script stop $Event.MessageData.State | Out-Null
+    }
     return $state
 }
 

@@ -174,14 +174,14 @@ namespace CalicoAlp.Cmdlets
                 results.Add(result);
                 Progress(verb, $"Namespace {nsName} checked", 60 + 35 * (i + 1) / targets.Count);
             }
-            CompleteResults(api, results);
+            CompleteResults(api, results, pods);
             Progress(verb, "Done", 100, completed: true);
             if (IsWhatIf) return;
             foreach (var r in results) WriteObject(r);
         }
 
-        /// <summary>Hook for Add-AlpNamespace's egress check.</summary>
-        protected virtual void CompleteResults(KubeApi api, List<AlpNamespaceResult> results)
+        /// <summary>Hook for Add-AlpNamespace's egress check (pods: the namespaces' pods as listed).</summary>
+        protected virtual void CompleteResults(KubeApi api, List<AlpNamespaceResult> results, Dictionary<string, List<System.Text.Json.Nodes.JsonObject>> pods)
         {
         }
 
@@ -218,6 +218,68 @@ namespace CalicoAlp.Cmdlets
     public sealed class AddAlpNamespaceCommand : AlpNamespaceCmdlet
     {
         protected override bool Enable => true;
+
+        /// <summary>Where Envoy's egress to istio-pilot is blocked, create Calico's allow-istio-pilot NetworkPolicy in that namespace.</summary>
+        [Parameter]
+        public SwitchParameter AllowIstioPilot { get; set; }
+
+        protected override void CompleteResults(KubeApi api, List<AlpNamespaceResult> results, Dictionary<string, List<System.Text.Json.Nodes.JsonObject>> pods)
+        {
+            if (results.Count == 0) return;
+            PilotEgressCheck? check;
+            try
+            {
+                if (!Run(ct => api.ServesAsync(ResourceType.CalicoCrdGroup, "v1", ct)))
+                {
+                    foreach (var r in results) r.PilotEgress = "NotChecked (Calico CRDs not found)";
+                    return;
+                }
+                check = Run(ct => PilotEgressCheck.CreateAsync(api, Log, ct));
+            }
+            catch (AlpException ex)
+            {
+                WriteWarning($"Envoy's egress to istio-pilot was not checked: {ex.Message}");
+                foreach (var r in results) r.PilotEgress = $"NotChecked ({ex.ErrorId})";
+                return;
+            }
+            if (check == null)
+            {
+                foreach (var r in results) r.PilotEgress = "NotChecked (no istio-pilot or istiod)";
+                return;
+            }
+            var created = false;
+            foreach (var r in results)
+            {
+                r.PilotEgress = check.Check(r.Namespace, pods[r.Namespace]);
+                if (r.PilotEgress == "Allowed") continue;
+                if (!AllowIstioPilot)
+                {
+                    WriteWarning($"Namespace {r.Namespace}: Envoy cannot reach istio-pilot: {r.PilotEgress}. Every sidecar there will fail; use -AllowIstioPilot to add Calico's allow-istio-pilot policy.");
+                    continue;
+                }
+                try
+                {
+                    var intent = OwnedObjectIntent.Present(ResourceType.CalicoNetworkPolicy, PilotEgressCheck.AllowIstioPilotPolicy(r.Namespace));
+                    var plan = Run(ct => intent.PlanAsync(api, ct));
+                    if (plan.IsWrite && ShouldProcess($"{intent.Display} (context '{api.ContextName}')", plan.Describe()))
+                    {
+                        Run(ct => IntentExecutor.ApplyAsync(api, plan, dryRun: false, ct));
+                        r.Message = (r.Message == null ? "" : r.Message + " ") + "allow-istio-pilot created.";
+                        created = true;
+                    }
+                }
+                catch (AlpException ex)
+                {
+                    WriteError(ToErrorRecord(ex));
+                }
+            }
+            if (created)
+            {
+                // Check again with the new policies in place.
+                var recheck = Run(ct => PilotEgressCheck.CreateAsync(api, Log, ct))!;
+                foreach (var r in results.Where(x => x.PilotEgress != "Allowed")) r.PilotEgress = recheck.Check(r.Namespace, pods[r.Namespace]);
+            }
+        }
     }
 
     /// <summary>Takes namespaces out of ALP: removes istio-injection, and with -Restart recreates pods without sidecars.</summary>

@@ -310,5 +310,108 @@ namespace CalicoAlp.Tests.Cluster
             Assert.Empty(Assert.Single(r.OutputOf<AlpNamespaceResult>()).RestartedWorkloads);
             Assert.Null(_cluster.GetJson("-n", ns, "get", "deployment", "web")!["spec"]!["template"]!["metadata"]!["annotations"]);
         }
+
+        [Fact]
+        public void Calicos_literal_allow_istio_pilot_file_does_not_open_the_way_and_the_corrected_one_does()
+        {
+            var ns = NewNamespace("egresslit");
+            _make.Deployment(ns, "web", 1);
+            _cluster.KubectlApply($@"apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: default-deny-egress, namespace: {ns}}}
+spec: {{podSelector: {{}}, policyTypes: [Egress]}}
+---
+apiVersion: crd.projectcalico.org/v1
+kind: NetworkPolicy
+metadata: {{name: allow-istio-pilot, namespace: {ns}}}
+spec:
+  selector: all()
+  types: [Egress]
+  order: 0
+  egress:
+  - action: Allow
+    protocol: TCP
+    destination:
+      selector: projectcalico.org/namespace == 'istio-system' && istio == 'pilot'
+      ports: [15011]
+");
+            var r = _host.Invoke("Add-AlpNamespace", Params(ns));
+            Assert.StartsWith("Blocked by", Assert.Single(r.OutputOf<AlpNamespaceResult>()).PilotEgress, StringComparison.Ordinal);
+
+            var p = Params(ns);
+            p["AllowIstioPilot"] = true;
+            var fixedUp = _host.Invoke("Add-AlpNamespace", p);
+            fixedUp.AssertSuccess();
+            Assert.Equal("Allowed", Assert.Single(fixedUp.OutputOf<AlpNamespaceResult>()).PilotEgress);
+        }
+
+        [Fact]
+        public void Envoy_egress_to_istio_pilot_is_allowed_without_egress_policies()
+        {
+            var ns = NewNamespace("egressok");
+            _make.Deployment(ns, "web", 1);
+            var r = _host.Invoke("Add-AlpNamespace", Params(ns));
+            r.AssertSuccess();
+            Assert.Equal("Allowed", Assert.Single(r.OutputOf<AlpNamespaceResult>()).PilotEgress);
+        }
+
+        [Fact]
+        public void A_Calico_policy_blocking_pilot_is_named()
+        {
+            var ns = NewNamespace("egressblock");
+            _make.Deployment(ns, "web", 1);
+            _cluster.KubectlApply($@"apiVersion: crd.projectcalico.org/v1
+kind: NetworkPolicy
+metadata: {{name: block-pilot, namespace: {ns}}}
+spec:
+  selector: all()
+  types: [Egress]
+  order: 10
+  egress:
+  - action: Deny
+    protocol: TCP
+    destination: {{ports: [15011]}}
+  - action: Allow
+");
+            var r = _host.Invoke("Add-AlpNamespace", Params(ns));
+            r.AssertSuccess();
+            var verdict = Assert.Single(r.OutputOf<AlpNamespaceResult>()).PilotEgress;
+            Assert.StartsWith($"Blocked by {ns}/block-pilot", verdict, StringComparison.Ordinal);
+            Assert.Contains(r.Warnings, w => w.Contains("-AllowIstioPilot", StringComparison.Ordinal));
+        }
+
+        [Fact]
+        public void AllowIstioPilot_adds_Calicos_policy_where_a_default_deny_blocks_pilot()
+        {
+            var ns = NewNamespace("egressfix");
+            _make.Deployment(ns, "web", 1);
+            _cluster.KubectlApply($@"apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: default-deny-egress, namespace: {ns}}}
+spec:
+  podSelector: {{}}
+  policyTypes: [Egress]
+  egress:
+  - ports: [{{protocol: UDP, port: 53}}]
+");
+            var blocked = _host.Invoke("Add-AlpNamespace", Params(ns));
+            Assert.StartsWith("Blocked by", Assert.Single(blocked.OutputOf<AlpNamespaceResult>()).PilotEgress, StringComparison.Ordinal);
+
+            var p = Params(ns);
+            p["AllowIstioPilot"] = true;
+            var r = _host.Invoke("Add-AlpNamespace", p);
+            r.AssertSuccess();
+            var result = Assert.Single(r.OutputOf<AlpNamespaceResult>());
+            Assert.Equal("Allowed", result.PilotEgress);
+            var policy = _cluster.GetJson("-n", ns, "get", "networkpolicies.crd.projectcalico.org", "allow-istio-pilot")!;
+            Assert.Equal("projectcalico.org/name == 'istio-system'", policy["spec"]!["egress"]![0]!["destination"]!["namespaceSelector"]!.GetValue<string>());
+            Assert.Equal("istio == 'pilot'", policy["spec"]!["egress"]![0]!["destination"]!["selector"]!.GetValue<string>());
+            Assert.Equal(15011, policy["spec"]!["egress"]![0]!["destination"]!["ports"]![0]!.GetValue<int>());
+
+            // idempotent: a second run finds pilot reachable and writes nothing
+            var rv = policy["metadata"]!["resourceVersion"]!.GetValue<string>();
+            _host.Invoke("Add-AlpNamespace", p).AssertSuccess();
+            Assert.Equal(rv, _cluster.GetJson("-n", ns, "get", "networkpolicies.crd.projectcalico.org", "allow-istio-pilot")!["metadata"]!["resourceVersion"]!.GetValue<string>());
+        }
     }
 }

@@ -1,0 +1,58 @@
+using System.Collections.Generic;
+using System.Text.Json.Nodes;
+using System.Threading;
+using System.Threading.Tasks;
+using CalicoAlp.Core.Diagnostics;
+using CalicoAlp.Core.Kube;
+using CalicoAlp.Core.Policy.Loading;
+using CalicoAlp.Core.Policy.Model;
+
+namespace CalicoAlp.Core.Policy.Cluster
+{
+    /// <summary>
+    /// Reads the policies and labels Dikastes and Felix work from out of a cluster in Kubernetes-datastore mode: Calico's
+    /// CRD-stored Tiers, GlobalNetworkPolicies and NetworkPolicies (crd.projectcalico.org/v1, plus the staged kinds where
+    /// the cluster has them), Kubernetes NetworkPolicies, Namespaces and ServiceAccounts — one LIST each — and loads them
+    /// with the same loader as policy files.
+    /// </summary>
+    public static class ClusterPolicySource
+    {
+        private static readonly (ResourceType Type, bool Optional)[] Sources =
+        {
+            (new ResourceType(ResourceType.CalicoCrdGroup, "v1", "tiers", "Tier", false), true),
+            (ResourceType.CalicoGlobalNetworkPolicy, false),
+            (ResourceType.CalicoNetworkPolicy, false),
+            (new ResourceType(ResourceType.CalicoCrdGroup, "v1", "stagedglobalnetworkpolicies", "StagedGlobalNetworkPolicy", false), true),
+            (new ResourceType(ResourceType.CalicoCrdGroup, "v1", "stagednetworkpolicies", "StagedNetworkPolicy", true), true),
+            (new ResourceType("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", true), false),
+            (ResourceType.Namespace, false),
+            (ResourceType.ServiceAccount, false),
+        };
+
+        public static async Task<PolicySet> LoadAsync(KubeApi api, CancellationToken ct)
+        {
+            var items = new JsonArray();
+            foreach (var (type, optional) in Sources)
+            {
+                List<JsonObject> listed;
+                try
+                {
+                    listed = await api.ListAsync(type, null, null, null, ct).ConfigureAwait(false);
+                }
+                catch (AlpException ex) when (optional && ex.Kind == AlpErrorKind.ObjectNotFound)
+                {
+                    continue; // this Calico version has no such CRD
+                }
+                foreach (var item in listed)
+                {
+                    // LIST responses of built-in types omit each item's kind and apiVersion.
+                    item["apiVersion"] = type.ApiVersion;
+                    item["kind"] = type.Kind;
+                    items.Add(item);
+                }
+            }
+            var list = new JsonObject { ["apiVersion"] = "v1", ["kind"] = "List", ["items"] = items };
+            return PolicyLoader.LoadText(list.ToJsonString(), $"cluster '{api.ContextName}'");
+        }
+    }
+}
