@@ -165,18 +165,33 @@ function Invoke-Demo {
     $demo = @"
 `$ErrorActionPreference = 'Stop'
 Import-Module '$(Join-Path $ModuleOut 'CalicoAlp.psd1')'
-Write-Host '>>> Enable-CalicoAppLayerPolicy -Kubeconfig $kubeconfig -WhatIf' -ForegroundColor Cyan
+function Step([string] `$text) { Write-Host "``n>>> `$text" -ForegroundColor Cyan }
+Step 'Enable-CalicoAppLayerPolicy -Kubeconfig $kubeconfig -WhatIf'
 Enable-CalicoAppLayerPolicy -Kubeconfig '$kubeconfig' -WhatIf
-Write-Host '>>> Enable-CalicoAppLayerPolicy -Kubeconfig $kubeconfig' -ForegroundColor Cyan
-Enable-CalicoAppLayerPolicy -Kubeconfig '$kubeconfig' | Format-Table -AutoSize -Wrap | Out-String -Width 200 | Write-Host
-Write-Host '>>> again: nothing to write' -ForegroundColor Cyan
-Enable-CalicoAppLayerPolicy -Kubeconfig '$kubeconfig' | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
+Step 'Enable-CalicoAppLayerPolicy | Set-IstioInjectorPatch | Add-AlpNamespace -Name shop -Restart'
+& kubectl --kubeconfig '$kubeconfig' create namespace shop | Out-Null
+& kubectl --kubeconfig '$kubeconfig' -n shop create deployment api --image=nginx:1.19 | Out-Null
+Enable-CalicoAppLayerPolicy -Kubeconfig '$kubeconfig' | Format-Table -AutoSize | Out-String -Width 220 | Write-Host
+Enable-CalicoAppLayerPolicy -Kubeconfig '$kubeconfig' | Set-IstioInjectorPatch -Confirm:`$false | Format-Table -AutoSize | Out-String -Width 220 | Write-Host
+Add-AlpNamespace -Kubeconfig '$kubeconfig' -Name shop -Restart | Format-Table -AutoSize | Out-String -Width 220 | Write-Host
+Step 'again: nothing to write'
+Enable-CalicoAppLayerPolicy -Kubeconfig '$kubeconfig' | Format-Table -AutoSize | Out-String -Width 220 | Write-Host
+Step 'Test-AlpRequest: would these requests be allowed, and why?'
+`$policy = '$(Join-Path $Root 'docs/examples/shop-policy.yaml')'
+@(
+    [pscustomobject]@{ SourceNamespace = 'shop'; SourceServiceAccount = 'frontend'; SourceIP = '10.1.0.5'; Method = 'GET'; Path = '/api/orders?page=2' }
+    [pscustomobject]@{ SourceNamespace = 'shop'; SourceServiceAccount = 'frontend'; SourceIP = '10.1.0.5'; Method = 'DELETE'; Path = '/api/orders' }
+    [pscustomobject]@{ SourceNamespace = 'shop'; SourceServiceAccount = 'frontend'; SourceIP = '10.1.0.5'; Method = 'GET'; Path = '/apiary' }
+    [pscustomobject]@{ SourceNamespace = 'web'; SourceServiceAccount = 'crawler'; SourceIP = '10.2.0.9'; Method = 'GET'; Path = '/api/orders' }
+) | Test-AlpRequest -PolicyPath `$policy -DestinationNamespace shop -DestinationServiceAccount api -DestinationLabels @{ app = 'api' } -DestinationPort 8080 |
+    Format-Table -AutoSize | Out-String -Width 220 | Write-Host
 "@
     try {
         Invoke-Native dotnet pwsh -NoProfile -NonInteractive -Command $demo
-        Write-Host '>>> kubectl get felixconfigurations.crd.projectcalico.org default -o jsonpath={.spec.policySyncPathPrefix}' -ForegroundColor Cyan
+        Write-Host "`n>>> kubectl: what the cmdlets left in the cluster" -ForegroundColor Cyan
         & kubectl --kubeconfig $kubeconfig get felixconfigurations.crd.projectcalico.org default -o 'jsonpath={.spec.policySyncPathPrefix}{"\n"}'
         & kubectl --kubeconfig $kubeconfig -n istio-system get serviceentries,destinationrules,envoyfilters
+        & kubectl --kubeconfig $kubeconfig get namespace shop --show-labels
     }
     finally {
         & bash $ClusterScript stop $state

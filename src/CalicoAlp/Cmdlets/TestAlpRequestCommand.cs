@@ -48,7 +48,7 @@ namespace CalicoAlp.Cmdlets
         [Parameter(ValueFromPipelineByPropertyName = true)]
         public string? SourceServiceAccount { get; set; }
 
-        /// <summary>Pod labels of the source workload. Omit for an address outside the cluster (unless -SourceIP is a loaded Pod's IP).</summary>
+        /// <summary>Pod labels of the source workload. Omit this, -SourceNamespace and -SourceServiceAccount for an address outside the cluster (unless -SourceIP is a loaded Pod's IP).</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)]
         public Hashtable? SourceLabels { get; set; }
 
@@ -90,8 +90,10 @@ namespace CalicoAlp.Cmdlets
         public string? CalicoVersion { get; set; }
 
         /// <summary>Ingress (default, what Dikastes judges) or Egress (the source's egress policy).</summary>
+        // A string, not the Core enum: PowerShell reads parameter types before the module's load context is hooked up.
         [Parameter(ValueFromPipelineByPropertyName = true)]
-        public TrafficDirection Direction { get; set; } = TrafficDirection.Ingress;
+        [ValidateSet("Ingress", "Egress", IgnoreCase = true)]
+        public string Direction { get; set; } = "Ingress";
 
         /// <summary>Do not collect the evaluation trace.</summary>
         [Parameter]
@@ -217,8 +219,10 @@ namespace CalicoAlp.Cmdlets
                 WriteWarning($"-SourcePrincipal '{SourcePrincipal}' is not spiffe://<trust-domain>/ns/<ns>/sa/<sa>: Dikastes treats it as an unknown peer " +
                              "(service account and namespace checks pass; Calico <= 3.29 denies).");
             }
-            WorkloadInfo? source = SourceLabels != null
-                ? new WorkloadInfo(SourceNamespace ?? principalNs ?? "default", SourceServiceAccount ?? principalSa ?? "default", Labels(SourceLabels))
+            // -SourceNamespace/-SourceServiceAccount/-SourceLabels describe the workload that owns the source IP;
+            // with none of them (and no loaded Pod with that IP) the source is an address outside the cluster.
+            WorkloadInfo? source = SourceLabels != null || !string.IsNullOrEmpty(SourceNamespace) || !string.IsNullOrEmpty(SourceServiceAccount)
+                ? new WorkloadInfo(SourceNamespace ?? principalNs ?? "default", SourceServiceAccount ?? principalSa ?? "default", SourceLabels == null ? new Dictionary<string, string>() : Labels(SourceLabels))
                 : PodByIp(set, srcIp);
             WorkloadInfo? destination = DestinationLabels != null || DestinationNamespace != null || PodByIp(set, dstIp) == null
                 ? new WorkloadInfo(DestinationNamespace ?? "default", DestinationServiceAccount ?? "default",
@@ -239,7 +243,7 @@ namespace CalicoAlp.Cmdlets
                 Protocol = ParseProtocol(Protocol),
                 Method = Method,
                 Path = Path,
-                Direction = Direction,
+                Direction = string.Equals(Direction, "Egress", StringComparison.OrdinalIgnoreCase) ? TrafficDirection.Egress : TrafficDirection.Ingress,
             };
         }
     }

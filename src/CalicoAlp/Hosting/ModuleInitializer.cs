@@ -3,6 +3,7 @@ using System.IO;
 using System.Management.Automation;
 using System.Reflection;
 using System.Runtime.Loader;
+using System.Threading;
 
 namespace CalicoAlp.Hosting
 {
@@ -19,14 +20,28 @@ namespace CalicoAlp.Hosting
             Path.Combine(Path.GetDirectoryName(typeof(ModuleInitializer).Assembly.Location) ?? ".", "Dependencies");
         private static readonly DependencyLoadContext Context = new(DependencyFolder);
 
-        public void OnImport()
-        {
-            AssemblyLoadContext.Default.Resolving += ResolveCore;
-        }
+        private static int s_registered;
+
+        public void OnImport() => Register();
 
         public void OnRemove(PSModuleInfo psModuleInfo)
         {
-            AssemblyLoadContext.Default.Resolving -= ResolveCore;
+            if (Interlocked.Exchange(ref s_registered, 0) == 1)
+            {
+                AssemblyLoadContext.Default.Resolving -= ResolveCore;
+            }
+        }
+
+        /// <summary>
+        /// Hooks the resolver (once). PowerShell reads the cmdlets' parameter types before it calls OnImport, so no
+        /// parameter may have a CalicoAlp.Core type: a Pester test imports the built module to keep it so.
+        /// </summary>
+        internal static void Register()
+        {
+            if (Interlocked.Exchange(ref s_registered, 1) == 0)
+            {
+                AssemblyLoadContext.Default.Resolving += ResolveCore;
+            }
         }
 
         private static Assembly? ResolveCore(AssemblyLoadContext defaultContext, AssemblyName name)
