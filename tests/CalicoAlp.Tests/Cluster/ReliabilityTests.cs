@@ -168,5 +168,26 @@ namespace CalicoAlp.Tests.Cluster
             Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5), $"stopping took {sw.Elapsed}");
             Assert.Null(FelixPrefix());
         }
+
+        [Fact]
+        public void Add_AlpNamespace_rides_out_faults_on_its_lists_and_label_writes()
+        {
+            var ns = "relns" + Guid.NewGuid().ToString("N")[..6];
+            _cluster.KubectlOk("create", "namespace", ns);
+            try
+            {
+                _proxy!.AddFault(FaultRule.For("GET", "^/api/v1/namespaces$").Once().Drop());
+                _proxy.AddFault(FaultRule.For("PATCH", $"^/api/v1/namespaces/{ns}$").Times(2).Respond(503));
+                _proxy.AddFault(FaultRule.For("GET", $"^/api/v1/namespaces/{ns}/pods$").Once().Respond(429, retryAfterSeconds: 1));
+                var r = _host.Invoke("Add-AlpNamespace", new Hashtable { ["Kubeconfig"] = _kubeconfig, ["Context"] = "admin", ["Name"] = ns });
+                r.AssertSuccess();
+                Assert.Equal(4, _proxy.Requests.Count(q => q.FaultInjected));
+                Assert.Equal("enabled", _cluster.GetJson("get", "namespace", ns)!["metadata"]!["labels"]!["istio-injection"]!.GetValue<string>());
+            }
+            finally
+            {
+                _cluster.Kubectl("delete", "namespace", ns, "--wait=false");
+            }
+        }
     }
 }
