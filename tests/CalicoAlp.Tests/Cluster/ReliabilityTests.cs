@@ -37,13 +37,7 @@ namespace CalicoAlp.Tests.Cluster
         {
             var ca = await File.ReadAllTextAsync(_cluster.Env["CA_CERT"]);
             _proxy = await FaultProxy.StartAsync(_cluster.ApiServerUrl, ca);
-            _kubeconfig = Path.Combine(Path.GetTempPath(), $"calicoalp-proxy-{Guid.NewGuid():N}.kubeconfig");
-            var caData = Convert.ToBase64String(Encoding.ASCII.GetBytes(_proxy.CertificatePem));
-            await File.WriteAllTextAsync(_kubeconfig,
-                "apiVersion: v1\nkind: Config\ncurrent-context: admin\n" +
-                $"clusters:\n- name: via-proxy\n  cluster:\n    server: {_proxy.Uri.ToString().TrimEnd('/')}\n    certificate-authority-data: {caData}\n" +
-                $"users:\n- name: admin\n  user:\n    token: {_cluster.Env["ADMIN_TOKEN"]}\n" +
-                "contexts:\n- name: admin\n  context: {cluster: via-proxy, user: admin}\n");
+            _kubeconfig = ProxyKubeconfig.Write(_cluster, _proxy);
         }
 
         public async Task DisposeAsync()

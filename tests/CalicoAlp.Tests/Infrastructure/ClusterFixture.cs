@@ -97,3 +97,22 @@ namespace CalicoAlp.Tests.Infrastructure
         public const string Name = "cluster";
     }
 }
+
+namespace CalicoAlp.Tests.Infrastructure
+{
+    /// <summary>A kubeconfig that reaches the test cluster as admin through the fault proxy (TLS verified against the proxy's certificate).</summary>
+    public static class ProxyKubeconfig
+    {
+        public static string Write(ClusterFixture cluster, CalicoAlp.Testing.Faults.FaultProxy proxy)
+        {
+            var path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"calicoalp-proxy-{Guid.NewGuid():N}.kubeconfig");
+            var caData = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(proxy.CertificatePem));
+            File.WriteAllText(path,
+                "apiVersion: v1\nkind: Config\ncurrent-context: admin\n" +
+                $"clusters:\n- name: via-proxy\n  cluster:\n    server: {proxy.Uri.ToString().TrimEnd('/')}\n    certificate-authority-data: {caData}\n" +
+                $"users:\n- name: admin\n  user:\n    token: {cluster.Env["ADMIN_TOKEN"]}\n" +
+                "contexts:\n- name: admin\n  context: {cluster: via-proxy, user: admin}\n");
+            return path;
+        }
+    }
+}

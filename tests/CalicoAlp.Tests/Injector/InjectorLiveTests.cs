@@ -208,12 +208,7 @@ namespace CalicoAlp.Tests.Injector
         {
             var ca = await File.ReadAllTextAsync(_cluster.Env["CA_CERT"]);
             await using var proxy = await FaultProxy.StartAsync(_cluster.ApiServerUrl, ca);
-            var kubeconfig = Path.Combine(Path.GetTempPath(), $"calicoalp-inj-{Guid.NewGuid():N}.kubeconfig");
-            await File.WriteAllTextAsync(kubeconfig,
-                "apiVersion: v1\nkind: Config\ncurrent-context: admin\n" +
-                $"clusters:\n- name: p\n  cluster:\n    server: {proxy.Uri.ToString().TrimEnd('/')}\n    certificate-authority-data: {Convert.ToBase64String(Encoding.ASCII.GetBytes(proxy.CertificatePem))}\n" +
-                $"users:\n- name: admin\n  user:\n    token: {_cluster.Env["ADMIN_TOKEN"]}\n" +
-                "contexts:\n- name: admin\n  context: {cluster: p, user: admin}\n");
+            var kubeconfig = ProxyKubeconfig.Write(_cluster, proxy);
             var done = 0;
             proxy.AddFault(FaultRule.For("PUT", "configmaps/istio-sidecar-injector$").Before(ctx =>
             {
