@@ -43,6 +43,8 @@ namespace CalicoAlp.Cmdlets
             foreach (var denied in sink.Denied) WriteObject(denied);
         }
 
+        internal void ReportProgress(string activity, string status, int percent) => Progress(activity, status, percent);
+
         private List<string> ResolveLogPaths()
         {
             var resolved = new List<string>();
@@ -87,42 +89,44 @@ namespace CalicoAlp.Cmdlets
                 SourceIP = ParseIp(SourceIP, nameof(SourceIP)),
             };
         }
+    }
 
-        /// <summary>Writes errors and progress as they happen; keeps the denied requests to output after the summary.</summary>
-        private sealed class CmdletSink : IReplaySink
+    /// <summary>Writes errors and progress as they happen; keeps the denied requests to output after the summary.</summary>
+    /// <remarks>Top-level and internal (not nested in the public cmdlet): PowerShell lists the module's exported types
+    /// before CalicoAlp.Core can be resolved, and a nested type implementing a Core interface would make that fail.</remarks>
+    internal sealed class CmdletSink : IReplaySink
+    {
+        private readonly TestAlpRequestCommand _cmdlet;
+        private readonly CalicoBehavior _behavior;
+        private readonly bool _summaryOnly;
+        private static readonly IReadOnlyList<TraceStep> NoTrace = Array.Empty<TraceStep>();
+
+        public CmdletSink(TestAlpRequestCommand cmdlet, CalicoBehavior behavior, bool summaryOnly)
         {
-            private readonly TestAlpRequestCommand _cmdlet;
-            private readonly CalicoBehavior _behavior;
-            private readonly bool _summaryOnly;
-            private static readonly IReadOnlyList<TraceStep> NoTrace = Array.Empty<TraceStep>();
-
-            public CmdletSink(TestAlpRequestCommand cmdlet, CalicoBehavior behavior, bool summaryOnly)
-            {
-                _cmdlet = cmdlet;
-                _behavior = behavior;
-                _summaryOnly = summaryOnly;
-            }
-
-            public List<PSObject> Denied { get; } = new();
-
-            public void Decision(string file, long line, AlpRequest request, PolicyDecision decision)
-            {
-                if (_summaryOnly || decision.Verdict == Verdict.Allow) return;
-                var o = new PSObject(new RequestDecision(decision, request, _behavior, NoTrace));
-                o.Properties.Add(new PSNoteProperty("LogFile", file));
-                o.Properties.Add(new PSNoteProperty("LogLine", line));
-                Denied.Add(o);
-            }
-
-            public void Error(string file, long line, string message)
-            {
-                var where = $"{file}:{line.ToString(CultureInfo.InvariantCulture)}";
-                var ex = new AlpException("AccessLogLineInvalid", AlpErrorKind.InvalidData, $"{where}: {message}", where);
-                _cmdlet.WriteError(ToErrorRecord(ex));
-            }
-
-            public void Progress(long lines, int percent, string file) =>
-                _cmdlet.Progress("Replaying access logs", $"{lines.ToString("N0", CultureInfo.InvariantCulture)} lines, {System.IO.Path.GetFileName(file)}", percent);
+            _cmdlet = cmdlet;
+            _behavior = behavior;
+            _summaryOnly = summaryOnly;
         }
+
+        public List<PSObject> Denied { get; } = new();
+
+        public void Decision(string file, long line, AlpRequest request, PolicyDecision decision)
+        {
+            if (_summaryOnly || decision.Verdict == Verdict.Allow) return;
+            var o = new PSObject(new RequestDecision(decision, request, _behavior, NoTrace));
+            o.Properties.Add(new PSNoteProperty("LogFile", file));
+            o.Properties.Add(new PSNoteProperty("LogLine", line));
+            Denied.Add(o);
+        }
+
+        public void Error(string file, long line, string message)
+        {
+            var where = $"{file}:{line.ToString(CultureInfo.InvariantCulture)}";
+            var ex = new AlpException("AccessLogLineInvalid", AlpErrorKind.InvalidData, $"{where}: {message}", where);
+            _cmdlet.WriteError(AlpCmdlet.ToErrorRecord(ex));
+        }
+
+        public void Progress(long lines, int percent, string file) =>
+            _cmdlet.ReportProgress("Replaying access logs", $"{lines.ToString("N0", CultureInfo.InvariantCulture)} lines, {System.IO.Path.GetFileName(file)}", percent);
     }
 }
