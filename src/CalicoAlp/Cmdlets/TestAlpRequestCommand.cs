@@ -8,6 +8,7 @@ using CalicoAlp.Core.Diagnostics;
 using CalicoAlp.Core.Policy.Evaluation;
 using CalicoAlp.Core.Policy.Loading;
 using CalicoAlp.Core.Policy.Model;
+using CalicoAlp.Core.Policy.Replay;
 
 namespace CalicoAlp.Cmdlets
 {
@@ -17,11 +18,23 @@ namespace CalicoAlp.Cmdlets
     /// objects from -PolicyPath (files or folders) and evaluates the request the way Dikastes does (newest release, or
     /// -CalicoVersion). Every parameter binds from the pipeline by property name, so a CSV of requests can be piped in.</para>
     /// </summary>
-    [Cmdlet(VerbsDiagnostic.Test, "AlpRequest")]
+    [Cmdlet(VerbsDiagnostic.Test, "AlpRequest", DefaultParameterSetName = RequestSet)]
     [OutputType(typeof(RequestDecision))]
-    public sealed class TestAlpRequestCommand : AlpCmdlet
+    [OutputType(typeof(ReplaySummary), ParameterSetName = [AccessLogSet])]
+    public sealed partial class TestAlpRequestCommand : AlpCmdlet
     {
+        private const string RequestSet = "Request";
+        private const string AccessLogSet = "AccessLog";
         private readonly Dictionary<string, PolicyEngine> _engines = new(StringComparer.Ordinal);
+
+        /// <summary>Envoy access log files, folders or wildcards (JSON lines or the default text format) to replay.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = AccessLogSet)]
+        [ValidateNotNullOrEmpty]
+        public string[] AccessLogPath { get; set; } = [];
+
+        /// <summary>Output only the summary, not the denied requests.</summary>
+        [Parameter(ParameterSetName = AccessLogSet)]
+        public SwitchParameter SummaryOnly { get; set; }
 
         /// <summary>Policy files or folders (recursive: *.yaml, *.yml, *.json).</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -38,18 +51,18 @@ namespace CalicoAlp.Cmdlets
         [Parameter(ValueFromPipelineByPropertyName = true)]
         public string? SourceIP { get; set; }
 
-        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = RequestSet)]
         [ValidateRange(0, 65535)]
         public int SourcePort { get; set; } = 40000;
 
-        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = RequestSet)]
         public string? SourceNamespace { get; set; }
 
-        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = RequestSet)]
         public string? SourceServiceAccount { get; set; }
 
         /// <summary>Pod labels of the source workload. Omit this, -SourceNamespace and -SourceServiceAccount for an address outside the cluster (unless -SourceIP is a loaded Pod's IP).</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = RequestSet)]
         public Hashtable? SourceLabels { get; set; }
 
         [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -74,15 +87,15 @@ namespace CalicoAlp.Cmdlets
         public string[]? DestinationProfile { get; set; }
 
         /// <summary>TCP (default), UDP, SCTP, ICMP, or a protocol number.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = RequestSet)]
         public string Protocol { get; set; } = "TCP";
 
         /// <summary>HTTP method; omit together with -Path for a non-HTTP TCP connection check.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = RequestSet)]
         public string? Method { get; set; }
 
         /// <summary>HTTP :path (may include ?query).</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = RequestSet)]
         public string? Path { get; set; }
 
         /// <summary>Emulate an older Dikastes (e.g. 3.29, 3.30.2, 3.31.6). Default: newest.</summary>
@@ -91,16 +104,21 @@ namespace CalicoAlp.Cmdlets
 
         /// <summary>Ingress (default, what Dikastes judges) or Egress (the source's egress policy).</summary>
         // A string, not the Core enum: PowerShell reads parameter types before the module's load context is hooked up.
-        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = RequestSet)]
         [ValidateSet("Ingress", "Egress", IgnoreCase = true)]
         public string Direction { get; set; } = "Ingress";
 
         /// <summary>Do not collect the evaluation trace.</summary>
-        [Parameter]
+        [Parameter(ParameterSetName = RequestSet)]
         public SwitchParameter NoTrace { get; set; }
 
         protected override void ProcessRecord()
         {
+            if (ParameterSetName == AccessLogSet)
+            {
+                ReplayAccessLogs();
+                return;
+            }
             PolicyEngine engine;
             try
             {

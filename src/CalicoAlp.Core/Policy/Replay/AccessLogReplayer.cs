@@ -1,0 +1,242 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Net;
+using System.Threading;
+using CalicoAlp.Core.Policy.Evaluation;
+
+namespace CalicoAlp.Core.Policy.Replay
+{
+    /// <summary>Receives the replay's results as they happen (called on the replaying thread).</summary>
+    public interface IReplaySink
+    {
+        /// <summary>One evaluated line (every parsed line, allowed or denied).</summary>
+        void Decision(string file, long line, AlpRequest request, PolicyDecision decision);
+        /// <summary>A line that could not be parsed or evaluated.</summary>
+        void Error(string file, long line, string message);
+        /// <summary>Progress: lines so far and the percentage of bytes read over all files.</summary>
+        void Progress(long lines, int percent, string file);
+    }
+
+    /// <summary>How log lines become requests (the log is the destination pod's inbound sidecar log).</summary>
+    public sealed class ReplayOptions
+    {
+        /// <summary>The destination workload (the pod whose log this is). Null: found per line from a Pod owning the
+        /// downstream local IP, else the namespace/service account <c>default</c>.</summary>
+        public WorkloadInfo? Destination { get; init; }
+        /// <summary>Destination IP; null = from downstream_local_address.</summary>
+        public IPAddress? DestinationIP { get; init; }
+        /// <summary>Destination port used when the line has no downstream_local_address.</summary>
+        public int DefaultDestinationPort { get; init; } = 80;
+        public IReadOnlyList<string>? DestinationProfiles { get; init; }
+        /// <summary>Principal used when the line has no peer URI SAN; null/empty = plaintext.</summary>
+        public string? SourcePrincipal { get; init; }
+        /// <summary>Source IP used when the line has no downstream_remote_address (nor X-Forwarded-For).</summary>
+        public IPAddress? SourceIP { get; init; }
+        /// <summary>Progress every this many lines.</summary>
+        public int ProgressInterval { get; init; } = 50_000;
+    }
+
+    /// <summary>Streams Envoy access logs through a compiled <see cref="PolicyEngine"/>.</summary>
+    public sealed class AccessLogReplayer
+    {
+        private readonly PolicyEngine _engine;
+        private readonly ReplayOptions _options;
+        private readonly Dictionary<IPAddress, WorkloadInfo> _pods = new();
+        private readonly AccessLogEntry _entry = new();
+        private readonly WorkloadInfo _defaultDestination = new("default", "default", new Dictionary<string, string>(StringComparer.Ordinal));
+
+        public AccessLogReplayer(PolicyEngine engine, ReplayOptions options)
+        {
+            _engine = engine;
+            _options = options;
+            foreach (var pod in engine.PolicySet.Pods)
+            {
+                foreach (var ip in pod.IPs)
+                {
+                    if (IPAddress.TryParse(ip, out var a))
+                        _pods.TryAdd(a, new WorkloadInfo(pod.Namespace, pod.ServiceAccount, pod.Labels) { NamedPorts = pod.NamedPorts });
+                }
+            }
+        }
+
+        /// <summary>Files, folders (every file below, sorted) in the order given.</summary>
+        public static List<string> ExpandFiles(IEnumerable<string> paths)
+        {
+            var files = new List<string>();
+            foreach (var p in paths)
+            {
+                if (Directory.Exists(p))
+                {
+                    var inDir = new List<string>(Directory.EnumerateFiles(p, "*", SearchOption.AllDirectories));
+                    inDir.Sort(StringComparer.Ordinal);
+                    files.AddRange(inDir);
+                }
+                else
+                {
+                    files.Add(p);
+                }
+            }
+            return files;
+        }
+
+        /// <summary>Builds the request a parsed line stands for.</summary>
+        public AlpRequest BuildRequest(AccessLogEntry e)
+        {
+            IPAddress? srcIp = null;
+            int srcPort = 0;
+            if (!AccessLogEntry.TrySplitAddress(e.DownstreamRemoteAddress, out srcIp, out srcPort))
+            {
+                srcIp = null;
+                srcPort = 0;
+                if (e.ForwardedFor != null)
+                {
+                    var first = e.ForwardedFor;
+                    int comma = first.IndexOf(',');
+                    if (comma >= 0) first = first.Substring(0, comma);
+                    if (!AccessLogEntry.TrySplitAddress(first.Trim(), out srcIp, out _)) srcIp = null;
+                }
+                srcIp ??= _options.SourceIP;
+            }
+            if (srcPort < 0) srcPort = 0;
+            IPAddress? dstIp = _options.DestinationIP;
+            int dstPort = _options.DefaultDestinationPort;
+            if (AccessLogEntry.TrySplitAddress(e.DownstreamLocalAddress, out var localIp, out var localPort))
+            {
+                dstIp ??= localIp;
+                if (localPort >= 0) dstPort = localPort;
+            }
+            var destination = _options.Destination;
+            if (destination == null && (dstIp == null || !_pods.TryGetValue(dstIp, out destination))) destination = _defaultDestination;
+            WorkloadInfo? source = null;
+            if (srcIp != null) _pods.TryGetValue(srcIp, out source);
+            return new AlpRequest
+            {
+                SourcePrincipal = e.PeerPrincipal ?? _options.SourcePrincipal ?? "",
+                SourceIP = srcIp,
+                SourcePort = srcPort,
+                SourceWorkload = source,
+                DestinationIP = dstIp,
+                DestinationPort = dstPort,
+                DestinationWorkload = destination,
+                Profiles = _options.DestinationProfiles,
+                Protocol = 6,
+                Method = e.Method,
+                Path = e.Path,
+                Direction = TrafficDirection.Ingress,
+            };
+        }
+
+        /// <summary>Replays every file; throws <see cref="OperationCanceledException"/> when cancelled.</summary>
+        public ReplaySummary Replay(IReadOnlyList<string> files, IReplaySink sink, CancellationToken cancellationToken)
+        {
+            var summary = new ReplaySummary();
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            long totalBytes = 0;
+            foreach (var f in files)
+            {
+                try { totalBytes += new FileInfo(f).Length; } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            }
+            long doneBytes = 0;
+            int interval = Math.Max(1, _options.ProgressInterval);
+            byte[] buffer = new byte[1 << 20];
+            foreach (var file in files)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                summary.Files++;
+                summary.FileNames.Add(file);
+                FileStream stream;
+                try
+                {
+                    stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
+                }
+                catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+                {
+                    summary.Errors++;
+                    sink.Error(file, 0, ex.Message);
+                    continue;
+                }
+                using (stream)
+                {
+                    long lineNo = 0;
+                    int start = 0, end = 0;
+                    bool eof = false;
+                    while (true)
+                    {
+                        int nl = buffer.AsSpan(start, end - start).IndexOf((byte)'\n');
+                        if (nl < 0)
+                        {
+                            if (eof)
+                            {
+                                if (end > start) ProcessLine(buffer.AsSpan(start, end - start), file, ++lineNo, summary, sink);
+                                break;
+                            }
+                            // Move the partial line to the front (grow for very long lines) and read more.
+                            if (start > 0)
+                            {
+                                Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
+                                end -= start;
+                                start = 0;
+                            }
+                            if (end == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2);
+                            int read = stream.Read(buffer, end, buffer.Length - end);
+                            if (read == 0) eof = true;
+                            end += read;
+                            doneBytes += read;
+                            continue;
+                        }
+                        ProcessLine(buffer.AsSpan(start, nl), file, ++lineNo, summary, sink);
+                        start += nl + 1;
+                        if (lineNo % interval == 0)
+                        {
+                            cancellationToken.ThrowIfCancellationRequested();
+                            long buffered = end - start;
+                            int percent = totalBytes > 0 ? (int)((doneBytes - buffered) * 100 / totalBytes) : 0;
+                            sink.Progress(summary.Lines, percent, file);
+                        }
+                    }
+                }
+            }
+            summary.Elapsed = watch.Elapsed;
+            return summary;
+        }
+
+        private void ProcessLine(ReadOnlySpan<byte> line, string file, long lineNo, ReplaySummary summary, IReplaySink sink)
+        {
+            // Blank lines (and a trailing \r of CRLF files) are not counted.
+            int k = 0;
+            while (k < line.Length && (line[k] == (byte)' ' || line[k] == (byte)'\t' || line[k] == (byte)'\r')) k++;
+            if (k == line.Length) return;
+            summary.Lines++;
+            if (!AccessLogParser.TryParse(line, _entry, out var error))
+            {
+                summary.Errors++;
+                sink.Error(file, lineNo, error!);
+                return;
+            }
+            AlpRequest request;
+            PolicyDecision decision;
+            try
+            {
+                request = BuildRequest(_entry);
+                decision = _engine.Evaluate(request);
+            }
+            catch (Diagnostics.AlpException ex)
+            {
+                summary.Errors++;
+                sink.Error(file, lineNo, ex.Message);
+                return;
+            }
+            summary.Parsed++;
+            bool allowed = decision.Verdict == Verdict.Allow;
+            if (allowed) summary.Allowed++; else summary.Denied++;
+            var by = decision.Policy ?? (decision.Profile != null ? "profile " + decision.Profile : decision.Reason.ToString());
+            summary.ByPolicy.TryGetValue(by, out var c);
+            summary.ByPolicy[by] = c + 1;
+            var srcKey = request.SourcePrincipal.Length > 0 ? request.SourcePrincipal : request.SourceIP?.ToString() ?? "-";
+            if (!summary.BySource.TryGetValue(srcKey, out var counts)) summary.BySource[srcKey] = counts = new ReplayCount();
+            if (allowed) counts.Allowed++; else counts.Denied++;
+            sink.Decision(file, lineNo, request, decision);
+        }
+    }
+}

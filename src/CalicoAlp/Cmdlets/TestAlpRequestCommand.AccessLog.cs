@@ -1,0 +1,132 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Management.Automation;
+using CalicoAlp.Core.Diagnostics;
+using CalicoAlp.Core.Policy.Evaluation;
+using CalicoAlp.Core.Policy.Replay;
+
+namespace CalicoAlp.Cmdlets
+{
+    public sealed partial class TestAlpRequestCommand
+    {
+        /// <summary>-AccessLogPath: replays the logs in Core and writes the summary, then the denied requests.</summary>
+        private void ReplayAccessLogs()
+        {
+            PolicyEngine engine;
+            AccessLogReplayer replayer;
+            List<string> files;
+            try
+            {
+                engine = EngineFor(ResolvePaths(), CalicoBehavior.Parse(CalicoVersion));
+                replayer = new AccessLogReplayer(engine, ReplayOptionsFor(engine));
+                files = AccessLogReplayer.ExpandFiles(ResolveLogPaths());
+            }
+            catch (AlpException ex)
+            {
+                Terminate(ex);
+                return;
+            }
+            var sink = new CmdletSink(this, engine.Behavior, SummaryOnly.IsPresent);
+            ReplaySummary summary;
+            try
+            {
+                summary = replayer.Replay(files, sink, CancellationToken);
+            }
+            catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
+            {
+                throw new PipelineStoppedException();
+            }
+            Progress("Replaying access logs", $"{summary.Lines:N0} lines", 100, completed: true);
+            WriteObject(summary);
+            foreach (var denied in sink.Denied) WriteObject(denied);
+        }
+
+        internal void ReportProgress(string activity, string status, int percent) => Progress(activity, status, percent);
+
+        private List<string> ResolveLogPaths()
+        {
+            var resolved = new List<string>();
+            foreach (var p in AccessLogPath)
+            {
+                try
+                {
+                    resolved.AddRange(GetResolvedProviderPathFromPSPath(p, out _));
+                }
+                catch (ItemNotFoundException)
+                {
+                    throw new AlpException("AccessLogPathNotFound", AlpErrorKind.ObjectNotFound, $"Access log path '{p}' does not exist.", p);
+                }
+            }
+            return resolved;
+        }
+
+        private ReplayOptions ReplayOptionsFor(PolicyEngine engine)
+        {
+            var dstIp = ParseIp(DestinationIP, nameof(DestinationIP));
+            WorkloadInfo? destination = null;
+            if (DestinationLabels != null || DestinationNamespace != null || DestinationServiceAccount != null)
+            {
+                destination = new WorkloadInfo(DestinationNamespace ?? "default", DestinationServiceAccount ?? "default",
+                    DestinationLabels != null ? Labels(DestinationLabels) : new Dictionary<string, string>(StringComparer.Ordinal));
+            }
+            else if (dstIp != null)
+            {
+                destination = PodByIp(engine.PolicySet, dstIp) ?? new WorkloadInfo("default", "default", new Dictionary<string, string>(StringComparer.Ordinal));
+            }
+            if (!string.IsNullOrEmpty(SourcePrincipal) && !SpiffeIdentity.TryParse(SourcePrincipal, out _, out _))
+            {
+                WriteWarning($"-SourcePrincipal '{SourcePrincipal}' is not spiffe://<trust-domain>/ns/<ns>/sa/<sa>: Dikastes treats it as an unknown peer.");
+            }
+            return new ReplayOptions
+            {
+                Destination = destination,
+                DestinationIP = dstIp,
+                DefaultDestinationPort = DestinationPort,
+                DestinationProfiles = DestinationProfile,
+                SourcePrincipal = SourcePrincipal,
+                SourceIP = ParseIp(SourceIP, nameof(SourceIP)),
+            };
+        }
+    }
+
+    /// <summary>Writes errors and progress as they happen; keeps the denied requests to output after the summary.</summary>
+    /// <remarks>Top-level and internal (not nested in the public cmdlet): PowerShell lists the module's exported types
+    /// before CalicoAlp.Core can be resolved, and a nested type implementing a Core interface would make that fail.</remarks>
+    internal sealed class CmdletSink : IReplaySink
+    {
+        private readonly TestAlpRequestCommand _cmdlet;
+        private readonly CalicoBehavior _behavior;
+        private readonly bool _summaryOnly;
+        private static readonly IReadOnlyList<TraceStep> NoTrace = Array.Empty<TraceStep>();
+
+        public CmdletSink(TestAlpRequestCommand cmdlet, CalicoBehavior behavior, bool summaryOnly)
+        {
+            _cmdlet = cmdlet;
+            _behavior = behavior;
+            _summaryOnly = summaryOnly;
+        }
+
+        public List<PSObject> Denied { get; } = new();
+
+        public void Decision(string file, long line, AlpRequest request, PolicyDecision decision)
+        {
+            if (_summaryOnly || decision.Verdict == Verdict.Allow) return;
+            var o = new PSObject(new RequestDecision(decision, request, _behavior, NoTrace));
+            o.Properties.Add(new PSNoteProperty("LogFile", file));
+            o.Properties.Add(new PSNoteProperty("LogLine", line));
+            Denied.Add(o);
+        }
+
+        public void Error(string file, long line, string message)
+        {
+            var where = $"{file}:{line.ToString(CultureInfo.InvariantCulture)}";
+            var ex = new AlpException("AccessLogLineInvalid", AlpErrorKind.InvalidData, $"{where}: {message}", where);
+            _cmdlet.WriteError(AlpCmdlet.ToErrorRecord(ex));
+        }
+
+        public void Progress(long lines, int percent, string file) =>
+            _cmdlet.ReportProgress("Replaying access logs", $"{lines.ToString("N0", CultureInfo.InvariantCulture)} lines, {System.IO.Path.GetFileName(file)}", percent);
+    }
+}
