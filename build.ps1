@@ -232,7 +232,10 @@ function Invoke-Bench {
         # Fixture statistics, compile time and retained memory of the compiled engine (Stopwatch / GC, not BenchmarkDotNet).
         Invoke-Native dotnet $dll --fixture
         # Short in-process job (3 warm-ups, 5 iterations of 250 ms); BenchmarkDotNet prints the summary tables at the end.
-        Invoke-Native dotnet $dll --quick --filter $Filter --artifacts $artifacts
+        # The filter goes through an array: PowerShell expands a bare '*' argument of a native command as a file glob.
+        $benchArgs = @('--quick', '--artifacts', $artifacts)
+        if ($Filter -ne '*') { $benchArgs += @('--filter', $Filter) }
+        Invoke-Native dotnet $dll @benchArgs
         Write-Host "BenchmarkDotNet reports: $(Join-Path $artifacts 'results')"
     }
 }

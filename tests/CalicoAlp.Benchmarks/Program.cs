@@ -37,7 +37,7 @@ namespace CalicoAlp.Benchmarks
                     .WithIterationTime(Perfolizer.Horology.TimeInterval.FromMilliseconds(250))
                     .WithId("Quick"));
             }
-            if (rest.Length == 0) rest = ["--filter", "*"];
+            if (!rest.Contains("--filter")) rest = [.. rest, "--filter", "*"];
             var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest, config);
             return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
         }
