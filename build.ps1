@@ -10,7 +10,9 @@
                (tests/cluster/cluster.sh), then one line 'N passed, N failed'. Exit 1 on any failure or no tests.
       Demo     Build, provision the local control plane, run Enable-CalicoAppLayerPolicy against it.
       Package  Build, then a .nupkg in out/ that Install-PSResource / Publish-PSResource accept.
-      Bench    Benchmarks (later issues).
+      Bench    Benchmarks. -Suite Namespaces: Add-AlpNamespace against the local control plane.
+               -Suite Policy: the decision engine on a Calico-shaped scale fixture (tests/CalicoAlp.Benchmarks,
+               BenchmarkDotNet, short in-process job; a few minutes), then the summary tables. See docs/performance.md.
     Run it as: dotnet tool restore; dotnet pwsh ./build.ps1 <Task>
 #>
 [CmdletBinding()]
@@ -23,8 +25,10 @@ param(
     # Test: keep the control plane running afterwards (prints its kubeconfig path).
     [switch] $KeepCluster,
     # Bench: which benchmark suites to run.
-    [ValidateSet('Namespaces')]
-    [string[]] $Suite = @('Namespaces')
+    [ValidateSet('Namespaces', 'Policy')]
+    [string[]] $Suite = @('Namespaces'),
+    # Bench -Suite Policy: a BenchmarkDotNet filter (default: every policy benchmark).
+    [string] $Filter = '*'
 )
 
 $ErrorActionPreference = 'Stop'
@@ -233,6 +237,21 @@ function Invoke-Bench {
             & (Join-Path $Root 'tools/Measure-NamespaceScale.ps1') -Kubeconfig (Join-Path $state 'kubeconfig') -ModulePath (Join-Path $ModuleOut 'CalicoAlp.psd1')
         }
         finally { if ($owned) { Stop-TestCluster $state } }
+    }
+    if ($Suite -contains 'Policy') {
+        # Always Release: BenchmarkDotNet refuses (or misreports) non-optimised builds.
+        $project = Join-Path $Root 'tests/CalicoAlp.Benchmarks/CalicoAlp.Benchmarks.csproj'
+        Invoke-Native dotnet build $project -c Release --nologo --verbosity quiet
+        $dll = Join-Path $Root 'tests/CalicoAlp.Benchmarks/bin/Release/net10.0/CalicoAlp.Benchmarks.dll'
+        $artifacts = Join-Path $Out 'bench/policy'
+        # Fixture statistics, compile time and retained memory of the compiled engine (Stopwatch / GC, not BenchmarkDotNet).
+        Invoke-Native dotnet $dll --fixture
+        # Short in-process job (3 warm-ups, 5 iterations of 250 ms); BenchmarkDotNet prints the summary tables at the end.
+        # The filter goes through an array: PowerShell expands a bare '*' argument of a native command as a file glob.
+        $benchArgs = @('--quick', '--artifacts', $artifacts)
+        if ($Filter -ne '*') { $benchArgs += @('--filter', $Filter) }
+        Invoke-Native dotnet $dll @benchArgs
+        Write-Host "BenchmarkDotNet reports: $(Join-Path $artifacts 'results')"
     }
 }
 

@@ -114,6 +114,10 @@ namespace CalicoAlp.Core.Policy.Evaluation
             return (starts.ToArray(), ends.ToArray());
         }
 
+        /// <summary>Smallest and largest IPv4 address covered; (1, 0) when there is no IPv4 range.</summary>
+        public (uint Min, uint Max) V4Envelope() =>
+            _v4Start.Length == 0 ? (1u, 0u) : ((uint)_v4Start[0], (uint)_v4End[_v4End.Length - 1]);
+
         public bool Contains(in IpValue ip)
         {
             var starts = ip.IsV6 ? _v6Start : _v4Start;

@@ -42,6 +42,7 @@ namespace CalicoAlp.Core.Policy.Evaluation
                 return new PolicyDecision(Verdict.Deny, CheckStatus.PERMISSION_DENIED, DecisionReason.MalformedPrincipal, null, null, null, -1, null);
             }
 
+            var key = new RequestKey(q);
             var tiers = local.Tiers;
             if (trace != null) TraceEndpoint(trace, local, ingress);
             int tierCount = Behavior.IsClassic ? Math.Min(1, tiers.Length) : tiers.Length;
@@ -72,7 +73,8 @@ namespace CalicoAlp.Core.Policy.Evaluation
                             $"order {(view.Tier.Order?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none")}, default action {view.Tier.DefaultAction}"));
                     }
                     var rules = ingress ? policy.Ingress : policy.Egress;
-                    var outcome = CheckRules(rules, q, tierName, policy, trace, out int ruleIndex, out var action);
+                    var filters = ingress ? policy.IngressFilters : policy.EgressFilters;
+                    var outcome = CheckRules(rules, filters, in key, q, tierName, policy, trace, out int ruleIndex, out var action);
                     switch (outcome)
                     {
                         case PolicyOutcome.Allow:
@@ -119,7 +121,8 @@ namespace CalicoAlp.Core.Policy.Evaluation
             {
                 var profile = profiles[i];
                 var rules = ingress ? profile.Ingress : profile.Egress;
-                var outcome = CheckRules(rules, q, null, null, trace, out int ruleIndex, out var action, profile.Name);
+                var filters = ingress ? profile.IngressFilters : profile.EgressFilters;
+                var outcome = CheckRules(rules, filters, in key, q, null, null, trace, out int ruleIndex, out var action, profile.Name);
                 switch (outcome)
                 {
                     case PolicyOutcome.Allow:
@@ -148,11 +151,15 @@ namespace CalicoAlp.Core.Policy.Evaluation
                 $"policies in {local.Tiers.Length} tiers select it; policies that do not select it are not listed"));
         }
 
-        private PolicyOutcome CheckRules(CompiledRule[] rules, PreparedRequest q, string? tierName, CompiledPolicy? policy,
-            List<TraceStep>? trace, out int ruleIndex, out RuleAction? action, string? profileName = null)
+        private PolicyOutcome CheckRules(CompiledRule[] rules, RuleFilter[] filters, in RequestKey key, PreparedRequest q, string? tierName,
+            CompiledPolicy? policy, List<TraceStep>? trace, out int ruleIndex, out RuleAction? action, string? profileName = null)
         {
+            // Without a trace, rules whose pre-checks fail are skipped without the full match (the outcome is NoMatch either way;
+            // with a trace the full match runs so that the failing criterion can be described).
+            bool prefilter = trace == null && filters.Length == rules.Length;
             for (int i = 0; i < rules.Length; i++)
             {
+                if (prefilter && Rejects(in filters[i], in key)) continue;
                 var rule = rules[i];
                 var m = MatchRule(rule, q, out var failedSide, out var failed);
                 if (m == RuleOutcome.InvalidArgument)
@@ -199,6 +206,25 @@ namespace CalicoAlp.Core.Policy.Evaluation
             ruleIndex = -1;
             action = null;
             return PolicyOutcome.NoMatch;
+        }
+
+        /// <summary>True when a pre-check proves that the rule does not match (see <see cref="RuleFilter"/>).</summary>
+        private static bool Rejects(in RuleFilter f, in RequestKey k)
+        {
+            // IP sets (MatchSide: positive set needs the endpoint in it; negative set excludes it).
+            if (f.SrcPositiveSet >= 0 && (k.SrcMembership == null || !k.SrcMembership[f.SrcPositiveSet])) return true;
+            if (f.DstPositiveSet >= 0 && (k.DstMembership == null || !k.DstMembership[f.DstPositiveSet])) return true;
+            if (f.SrcNegativeSet >= 0 && k.SrcMembership != null && k.SrcMembership[f.SrcNegativeSet]) return true;
+            if (f.DstNegativeSet >= 0 && k.DstMembership != null && k.DstMembership[f.DstNegativeSet]) return true;
+            // Ports: outside the numeric envelope means not in the set.
+            if (k.SrcPort < f.SrcPortMin || k.SrcPort > f.SrcPortMax) return true;
+            if (k.DstPort < f.DstPortMin || k.DstPort > f.DstPortMax) return true;
+            // Nets: invalid entry, no IP, or an IPv4 address outside the IPv4 envelope.
+            if (f.SrcNets != 0 && (f.SrcNets == 2 || !k.SrcHasIp || (!k.SrcIsV6 && (k.SrcV4 < f.SrcNetMin || k.SrcV4 > f.SrcNetMax)))) return true;
+            if (f.DstNets != 0 && (f.DstNets == 2 || !k.DstHasIp || (!k.DstIsV6 && (k.DstV4 < f.DstNetMin || k.DstV4 > f.DstNetMax)))) return true;
+            // A single required method (checked before paths, so a mismatch is NoMatch whatever the path).
+            if (f.Method != null && k.Method != null && !string.Equals(f.Method, k.Method, StringComparison.Ordinal)) return true;
+            return false;
         }
 
         private static void AddRuleStep(List<TraceStep> trace, string? tier, CompiledPolicy? policy, string? profile, int index, string outcome, string detail) =>

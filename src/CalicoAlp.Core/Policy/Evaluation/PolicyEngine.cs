@@ -39,12 +39,12 @@ namespace CalicoAlp.Core.Policy.Evaluation
             _tiers = CompileTiers(set);
             foreach (var p in set.Profiles)
             {
-                _profiles[p.Name] = new CompiledProfile
+                _profiles[p.Name] = WithFilters(new CompiledProfile
                 {
                     Name = p.Name,
                     Ingress = CompileRules(p.Ingress, null),
                     Egress = CompileRules(p.Egress, null),
-                };
+                });
             }
         }
 
@@ -158,7 +158,7 @@ namespace CalicoAlp.Core.Policy.Evaluation
                 nodes.Add(Selector.Parse(p.ServiceAccountSelector).WithPrefix("pcsa.", ServiceAccountLabel).Root);
             }
             var types = p.EffectiveTypes;
-            return new CompiledPolicy
+            var compiled = new CompiledPolicy
             {
                 Def = p,
                 DisplayName = p.DisplayName,
@@ -169,6 +169,53 @@ namespace CalicoAlp.Core.Policy.Evaluation
                 EgressType = types.Contains(PolicyType.Egress),
                 Staged = p.IsStaged,
             };
+            compiled.IngressFilters = BuildFilters(compiled.Ingress);
+            compiled.EgressFilters = BuildFilters(compiled.Egress);
+            return compiled;
+        }
+
+        private CompiledProfile WithFilters(CompiledProfile p)
+        {
+            p.IngressFilters = BuildFilters(p.Ingress);
+            p.EgressFilters = BuildFilters(p.Egress);
+            return p;
+        }
+
+        private RuleFilter[] BuildFilters(CompiledRule[] rules)
+        {
+            var filters = new RuleFilter[rules.Length];
+            for (int i = 0; i < rules.Length; i++) filters[i] = BuildFilter(rules[i]);
+            return filters;
+        }
+
+        /// <summary>The pre-checks of a rule (see <see cref="RuleFilter"/>): each mirrors a check of MatchSide / MatchRule.</summary>
+        private RuleFilter BuildFilter(CompiledRule r)
+        {
+            var f = new RuleFilter
+            {
+                SrcPositiveSet = r.Source.PositiveSet,
+                SrcNegativeSet = r.Source.NegativeSet,
+                DstPositiveSet = r.Destination.PositiveSet,
+                DstNegativeSet = r.Destination.NegativeSet,
+            };
+            (f.SrcPortMin, f.SrcPortMax) = PortEnvelope(r.Source.Ports);
+            (f.DstPortMin, f.DstPortMax) = PortEnvelope(r.Destination.Ports);
+            (f.SrcNets, f.SrcNetMin, f.SrcNetMax) = NetsFilter(r.Source.Nets);
+            (f.DstNets, f.DstNetMin, f.DstNetMax) = NetsFilter(r.Destination.Nets);
+            if (r.HasHttp && r.Methods.Length == 1 && !r.AnyMethod) f.Method = r.Methods[0];
+            return f;
+        }
+
+        /// <summary>Classic releases may match a named port beside the numeric ones: no port pre-check then.</summary>
+        private (int, int) PortEnvelope(PortSet? ports) =>
+            ports == null || (Behavior.IsClassic && ports.Named.Length > 0) ? (int.MinValue, int.MaxValue) : ports.Envelope();
+
+        private static (byte, uint, uint) NetsFilter(NetSet? nets)
+        {
+            if (nets == null) return (0, 0, 0);
+            if (nets.Invalid) return (2, 0, 0);
+            var (lo, hi) = nets.V4Envelope();
+            return (1, lo, hi);
         }
 
         private static Selector ToSelector(List<SelectorNode> nodes)
@@ -407,12 +454,12 @@ namespace CalicoAlp.Core.Policy.Evaluation
             if (name.StartsWith("kns.", StringComparison.Ordinal))
             {
                 var allow = new RuleDef { Action = RuleAction.Allow, ActionText = "Allow" };
-                var synthetic = new CompiledProfile
+                var synthetic = WithFilters(new CompiledProfile
                 {
                     Name = name,
                     Ingress = CompileRules([allow], null),
                     Egress = CompileRules([allow], null),
-                };
+                });
                 _syntheticProfiles.TryAdd(name, synthetic);
                 return synthetic;
             }
