@@ -68,4 +68,10 @@ status: {podIP: 10.1.0.5}
         @($out).Count | Should -Be 2
         $out[1].Request.Method | Should -Be 'DELETE'
     }
+
+    It 'offline use does not load KubernetesClient' {
+        $script = "Import-Module '$ModulePath'; Test-AlpRequest -PolicyPath '$policy' -SourceNamespace shop -SourceServiceAccount frontend -Method GET -Path /api -DestinationNamespace shop -DestinationServiceAccount api -DestinationLabels @{ app = 'api' } -DestinationPort 8080 | Out-Null; " +
+            "[AppDomain]::CurrentDomain.GetAssemblies().GetName().Name -contains 'KubernetesClient'"
+        (& dotnet pwsh -NoProfile -NonInteractive -Command $script | Select-Object -Last 1) | Should -Be 'False'
+    }
 }

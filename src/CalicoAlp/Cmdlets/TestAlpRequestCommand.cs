@@ -21,7 +21,7 @@ namespace CalicoAlp.Cmdlets
     [Cmdlet(VerbsDiagnostic.Test, "AlpRequest", DefaultParameterSetName = RequestSet)]
     [OutputType(typeof(RequestDecision))]
     [OutputType(typeof(ReplaySummary), ParameterSetName = [AccessLogSet])]
-    public sealed partial class TestAlpRequestCommand : AlpCmdlet
+    public sealed partial class TestAlpRequestCommand : KubeCmdlet
     {
         private const string RequestSet = "Request";
         private const string AccessLogSet = "AccessLog";
@@ -36,10 +36,21 @@ namespace CalicoAlp.Cmdlets
         [Parameter(ParameterSetName = AccessLogSet)]
         public SwitchParameter SummaryOnly { get; set; }
 
-        /// <summary>Policy files or folders (recursive: *.yaml, *.yml, *.json).</summary>
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-        [ValidateNotNullOrEmpty]
+        /// <summary>Policy files or folders (recursive: *.yaml, *.yml, *.json). Without it (single requests), the policies,
+        /// namespaces and service accounts are read from the cluster (-Kubeconfig/-Context).</summary>
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = AccessLogSet, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Position = 0, ParameterSetName = RequestSet, ValueFromPipelineByPropertyName = true)]
         public string[] PolicyPath { get; set; } = [];
+
+        /// <summary>Cluster mode: the source pod as namespace/name; fills -SourceNamespace/-SourceServiceAccount/-SourceLabels/-SourceIP from it.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = RequestSet)]
+        [ValidatePattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$")]
+        public string? Source { get; set; }
+
+        /// <summary>Cluster mode: the destination pod as namespace/name; fills the -Destination* workload fields and IP from it.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = RequestSet)]
+        [ValidatePattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$")]
+        public string? Destination { get; set; }
 
         /// <summary>SPIFFE URI of the client (spiffe://&lt;td&gt;/ns/&lt;ns&gt;/sa/&lt;sa&gt;). Empty = plaintext. Omitted: derived
         /// from -SourceNamespace/-SourceServiceAccount when the source is a workload (Istio mTLS), else plaintext.</summary>
@@ -120,9 +131,23 @@ namespace CalicoAlp.Cmdlets
                 return;
             }
             PolicyEngine engine;
+            Core.Kube.KubeApi? api = null;
             try
             {
-                engine = EngineFor(ResolvePaths(), CalicoBehavior.Parse(CalicoVersion));
+                if (PolicyPath.Length == 0)
+                {
+                    api = Connect();
+                    engine = ClusterEngine(api, CalicoBehavior.Parse(CalicoVersion));
+                }
+                else
+                {
+                    if (Source != null || Destination != null)
+                    {
+                        throw new AlpException("PodNeedsCluster", AlpErrorKind.InvalidArgument,
+                            "-Source and -Destination name live pods: omit -PolicyPath to read policies and pods from the cluster, or describe the workloads with -Source*/-Destination* parameters.", "PolicyPath");
+                    }
+                    engine = EngineFor(ResolvePaths(), CalicoBehavior.Parse(CalicoVersion));
+                }
             }
             catch (AlpException ex)
             {
@@ -131,7 +156,9 @@ namespace CalicoAlp.Cmdlets
             }
             try
             {
-                var request = BuildRequest(engine.PolicySet);
+                (WorkloadInfo Workload, IPAddress? IP)? sourcePod = api != null && Source != null ? LivePod(api, Source) : null;
+                (WorkloadInfo Workload, IPAddress? IP)? destinationPod = api != null && Destination != null ? LivePod(api, Destination) : null;
+                var request = BuildRequest(engine.PolicySet, sourcePod, destinationPod);
                 var trace = NoTrace.IsPresent ? null : new List<TraceStep>();
                 var decision = engine.Evaluate(request, trace);
                 if (trace != null)
@@ -161,6 +188,39 @@ namespace CalicoAlp.Cmdlets
                 }
             }
             return resolved;
+        }
+
+        /// <summary>Cluster mode: the cluster's policies compiled once per connection and Calico version.</summary>
+        private PolicyEngine ClusterEngine(Core.Kube.KubeApi api, CalicoBehavior behavior)
+        {
+            var key = "cluster\u0001" + api.ContextName + "\u0001" + api.Server + "\u0001" + behavior;
+            if (_engines.TryGetValue(key, out var engine)) return engine;
+            var set = Run(ct => Core.Policy.Cluster.ClusterPolicySource.LoadAsync(api, ct));
+            engine = PolicyEngine.Compile(set, behavior);
+            WriteVerbose($"Compiled {set.Policies.Count} policies of context '{api.ContextName}' ({set.Namespaces.Count} namespaces, {set.ServiceAccounts.Count} service accounts) for Calico {behavior}");
+            _engines[key] = engine;
+            return engine;
+        }
+
+        /// <summary>A live pod (namespace/name) as a workload with its first IP.</summary>
+        private (WorkloadInfo Workload, IPAddress? IP) LivePod(Core.Kube.KubeApi api, string nsName)
+        {
+            var slash = nsName.IndexOf('/');
+            var ns = nsName[..slash];
+            var name = nsName[(slash + 1)..];
+            var pod = Run(ct => api.GetAsync(Core.Kube.ResourceType.Pod, ns, name, ct))
+                ?? throw new AlpException("PodNotFound", AlpErrorKind.ObjectNotFound, $"Pod '{nsName}' does not exist on context '{api.ContextName}'.", nsName);
+            var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (pod["metadata"]?["labels"] is System.Text.Json.Nodes.JsonObject l)
+            {
+                foreach (var (k, v) in l)
+                {
+                    if (v is System.Text.Json.Nodes.JsonValue jv && jv.TryGetValue<string>(out var str)) labels[k] = str;
+                }
+            }
+            var sa = Core.Json.JsonDiff.GetString(pod, "spec", "serviceAccountName") ?? "default";
+            var ipText = Core.Json.JsonDiff.GetString(pod, "status", "podIP");
+            return (new WorkloadInfo(ns, sa, labels), IPAddress.TryParse(ipText, out var ip) ? ip : null);
         }
 
         private PolicyEngine EngineFor(List<string> paths, CalicoBehavior behavior)
@@ -222,10 +282,10 @@ namespace CalicoAlp.Cmdlets
             return null;
         }
 
-        private AlpRequest BuildRequest(PolicySet set)
+        private AlpRequest BuildRequest(PolicySet set, (WorkloadInfo Workload, IPAddress? IP)? sourcePod = null, (WorkloadInfo Workload, IPAddress? IP)? destinationPod = null)
         {
-            var srcIp = ParseIp(SourceIP, nameof(SourceIP));
-            var dstIp = ParseIp(DestinationIP, nameof(DestinationIP));
+            var srcIp = ParseIp(SourceIP, nameof(SourceIP)) ?? sourcePod?.IP;
+            var dstIp = ParseIp(DestinationIP, nameof(DestinationIP)) ?? destinationPod?.IP;
             string? principalNs = null, principalSa = null;
             if (!string.IsNullOrEmpty(SourcePrincipal) && SpiffeIdentity.TryParse(SourcePrincipal, out var pns, out var psa))
             {
@@ -239,10 +299,12 @@ namespace CalicoAlp.Cmdlets
             }
             // -SourceNamespace/-SourceServiceAccount/-SourceLabels describe the workload that owns the source IP;
             // with none of them (and no loaded Pod with that IP) the source is an address outside the cluster.
-            WorkloadInfo? source = SourceLabels != null || !string.IsNullOrEmpty(SourceNamespace) || !string.IsNullOrEmpty(SourceServiceAccount)
+            WorkloadInfo? source = sourcePod != null ? sourcePod.Value.Workload
+                : SourceLabels != null || !string.IsNullOrEmpty(SourceNamespace) || !string.IsNullOrEmpty(SourceServiceAccount)
                 ? new WorkloadInfo(SourceNamespace ?? principalNs ?? "default", SourceServiceAccount ?? principalSa ?? "default", SourceLabels == null ? new Dictionary<string, string>() : Labels(SourceLabels))
                 : PodByIp(set, srcIp);
-            WorkloadInfo? destination = DestinationLabels != null || DestinationNamespace != null || PodByIp(set, dstIp) == null
+            WorkloadInfo? destination = destinationPod != null ? destinationPod.Value.Workload
+                : DestinationLabels != null || DestinationNamespace != null || PodByIp(set, dstIp) == null
                 ? new WorkloadInfo(DestinationNamespace ?? "default", DestinationServiceAccount ?? "default",
                     DestinationLabels != null ? Labels(DestinationLabels) : new Dictionary<string, string>(StringComparer.Ordinal))
                 : PodByIp(set, dstIp);
