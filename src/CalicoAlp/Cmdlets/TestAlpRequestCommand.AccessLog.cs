@@ -19,6 +19,11 @@ namespace CalicoAlp.Cmdlets
             List<string> files;
             try
             {
+                if (PolicyPath.Length == 0)
+                {
+                    throw new AlpException("PolicyPathRequired", AlpErrorKind.InvalidArgument,
+                        "-AccessLogPath replays logs against policy files: give -PolicyPath (files or folders).", "PolicyPath");
+                }
                 engine = EngineFor(ResolvePaths(), CalicoBehavior.Parse(CalicoVersion));
                 replayer = new AccessLogReplayer(engine, ReplayOptionsFor(engine));
                 files = AccessLogReplayer.ExpandFiles(ResolveLogPaths());

@@ -38,7 +38,9 @@ namespace CalicoAlp.Cmdlets
 
         /// <summary>Policy files or folders (recursive: *.yaml, *.yml, *.json). Without it (single requests), the policies,
         /// namespaces and service accounts are read from the cluster (-Kubeconfig/-Context).</summary>
-        [Parameter(Mandatory = true, Position = 0, ParameterSetName = AccessLogSet, ValueFromPipelineByPropertyName = true)]
+        // Not Mandatory in either set (the access-log replay checks it itself): a mandatory pipeline-bound parameter that
+        // only the AccessLog set has would make PowerShell pick that set for piped request objects.
+        [Parameter(Position = 0, ParameterSetName = AccessLogSet, ValueFromPipelineByPropertyName = true)]
         [Parameter(Position = 0, ParameterSetName = RequestSet, ValueFromPipelineByPropertyName = true)]
         public string[] PolicyPath { get; set; } = [];
 
