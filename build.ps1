@@ -86,9 +86,10 @@ function Get-PesterManifest {
 
 function Start-TestCluster {
     $state = Join-Path ([IO.Path]::GetTempPath()) "calicoalp-cluster-$PID"
-    Invoke-Native bash $ClusterScript install
-    Invoke-Native bash $ClusterScript start $state
-    Invoke-Native bash $ClusterScript fixture $state
+    # The script's output goes to the host: this function's only output is the state folder.
+    Invoke-Native bash $ClusterScript install | Out-Host
+    Invoke-Native bash $ClusterScript start $state | Out-Host
+    Invoke-Native bash $ClusterScript fixture $state | Out-Host
     $state
 }
 

@@ -19,6 +19,7 @@ AfterAll {
     foreach ($n in 'shop', 'app-a', 'app-b') { Invoke-TestKubectl delete namespace "$prefix-$n" --wait=false | Out-Null }
     Reset-AlpTestState
     Restore-Injector
+    Stop-OwnedTestCluster
 }
 
 Describe 'Pipeline composition' {

@@ -7,6 +7,7 @@ BeforeAll {
 
 AfterAll {
     Reset-AlpTestState
+    Stop-OwnedTestCluster
 }
 
 Describe 'The module' {

@@ -13,12 +13,9 @@ function Get-TestClusterState {
     & bash $ClusterScript start $state | Out-Null
     & bash $ClusterScript fixture $state | Out-Null
     if ($LASTEXITCODE -ne 0) { throw "could not start the test cluster in $state" }
+    # Run alone (not from build.ps1 Test): this file owns the cluster; its AfterAll calls Stop-OwnedTestCluster.
+    $script:OwnedClusterState = $state
     $env:CALICOALP_TEST_STATE = $state
-    $env:CALICOALP_TEST_STATE_OWNED = '1'
-    # Run alone (not from build.ps1 Test): stop the cluster this session started when pwsh exits.
-    $null = Register-EngineEvent -SourceIdentifier PowerShell.Exiting -MessageData @{ Script = $ClusterScript; State = $state } -Action {
-        & bash $Event.MessageData.Script stop $Event.MessageData.State | Out-Null
-    }
     return $state
 }
 
@@ -36,4 +33,12 @@ function Reset-AlpTestState {
 
 function Get-FelixPrefix {
     (Invoke-TestKubectl get felixconfigurations.crd.projectcalico.org default -o 'jsonpath={.spec.policySyncPathPrefix}').Output.Trim()
+}
+
+function Stop-OwnedTestCluster {
+    if ($script:OwnedClusterState) {
+        & bash $ClusterScript stop $script:OwnedClusterState | Out-Null
+        Remove-Item Env:CALICOALP_TEST_STATE -ErrorAction SilentlyContinue
+        $script:OwnedClusterState = $null
+    }
 }
