@@ -275,8 +275,7 @@ namespace CalicoAlp.Core.Injector
             var result = new List<string>();
             foreach (var pod in pods)
             {
-                var names = (pod["spec"]?["containers"] as JsonArray)?.Select(c => c?["name"]?.GetValue<string>()).ToList() ?? new List<string?>();
-                if (names.Contains("istio-proxy") && !names.Contains("dikastes"))
+                if (Namespaces.WorkloadInventory.MissingSidecar(pod) == Namespaces.SidecarGap.NoDikastes)
                 {
                     result.Add($"{JsonDiff.GetString(pod, "metadata", "namespace")}/{JsonDiff.GetString(pod, "metadata", "name")}");
                 }

@@ -45,6 +45,20 @@ namespace CalicoAlp.Core.Json
             return cur is JsonValue v && v.TryGetValue<string>(out var s) ? s : cur?.ToJsonString();
         }
 
+        /// <summary>A Kubernetes label map (string values only) as a dictionary; empty when absent.</summary>
+        public static Dictionary<string, string> StringMap(JsonNode? node)
+        {
+            var map = new Dictionary<string, string>(System.StringComparer.Ordinal);
+            if (node is JsonObject o)
+            {
+                foreach (var (k, v) in o)
+                {
+                    if (v is JsonValue jv && jv.TryGetValue<string>(out var s)) map[k] = s;
+                }
+            }
+            return map;
+        }
+
         public static JsonObject EnsureObject(JsonObject parent, string key)
         {
             if (parent[key] is JsonObject o) return o;

@@ -58,7 +58,7 @@ namespace CalicoAlp.Core.Namespaces
                 log.Verbose("No istio-pilot or istiod Deployment in istio-system: pilot egress not checked.");
                 return null;
             }
-            var labels = LabelsOf(pilot["spec"]?["template"]?["metadata"]?["labels"]);
+            var labels = JsonDiff.StringMap(pilot["spec"]?["template"]?["metadata"]?["labels"]);
             var sa = JsonDiff.GetString(pilot, "spec", "template", "spec", "serviceAccountName") ?? "default";
             var set = await ClusterPolicySource.LoadAsync(api, ct).ConfigureAwait(false);
             var engine = PolicyEngine.Compile(set);
@@ -74,7 +74,7 @@ namespace CalicoAlp.Core.Namespaces
             foreach (var pod in pods)
             {
                 var sa = JsonDiff.GetString(pod, "spec", "serviceAccountName") ?? "default";
-                var labels = LabelsOf(pod["metadata"]?["labels"]);
+                var labels = JsonDiff.StringMap(pod["metadata"]?["labels"]);
                 var key = sa + "|" + string.Join(",", labels.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value));
                 if (seen.Add(key)) workloads.Add(($"pod {JsonDiff.GetString(pod, "metadata", "name")}", new WorkloadInfo(ns, sa, labels)));
             }
@@ -103,19 +103,6 @@ namespace CalicoAlp.Core.Namespaces
                 }
             }
             return "Allowed";
-        }
-
-        private static Dictionary<string, string> LabelsOf(JsonNode? node)
-        {
-            var labels = new Dictionary<string, string>(StringComparer.Ordinal);
-            if (node is JsonObject o)
-            {
-                foreach (var (k, v) in o)
-                {
-                    if (v is JsonValue jv && jv.TryGetValue<string>(out var s)) labels[k] = s;
-                }
-            }
-            return labels;
         }
 
         /// <summary>

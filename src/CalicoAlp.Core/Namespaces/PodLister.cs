@@ -46,7 +46,7 @@ namespace CalicoAlp.Core.Namespaces
                 var cm = await api.GetAsync(ResourceType.ConfigMap, Alp.AlpConstants.IstioNamespace, "istio-sidecar-injector", ct).ConfigureAwait(false);
                 var config = JsonDiff.GetString(cm, "data", "config");
                 if (config == null) return null;
-                return config.Contains("- name: dikastes", StringComparison.Ordinal);
+                return Injector.InjectorTemplateEditor.TryInspect(config).DikastesContainers > 0;
             }
             catch (Diagnostics.AlpException ex) when (ex.Kind == Diagnostics.AlpErrorKind.PermissionDenied)
             {

@@ -158,8 +158,8 @@ namespace CalicoAlp.Cmdlets
             }
             try
             {
-                (WorkloadInfo Workload, IPAddress? IP)? sourcePod = api != null && Source != null ? LivePod(api, Source) : null;
-                (WorkloadInfo Workload, IPAddress? IP)? destinationPod = api != null && Destination != null ? LivePod(api, Destination) : null;
+                (WorkloadInfo Workload, IPAddress? IP)? sourcePod = api != null && Source != null ? Run(ct => Core.Policy.Cluster.ClusterPolicySource.GetPodAsync(api, Source, ct)) : null;
+                (WorkloadInfo Workload, IPAddress? IP)? destinationPod = api != null && Destination != null ? Run(ct => Core.Policy.Cluster.ClusterPolicySource.GetPodAsync(api, Destination, ct)) : null;
                 var request = BuildRequest(engine.PolicySet, sourcePod, destinationPod);
                 var trace = NoTrace.IsPresent ? null : new List<TraceStep>();
                 var decision = engine.Evaluate(request, trace);
@@ -202,27 +202,6 @@ namespace CalicoAlp.Cmdlets
             WriteVerbose($"Compiled {set.Policies.Count} policies of context '{api.ContextName}' ({set.Namespaces.Count} namespaces, {set.ServiceAccounts.Count} service accounts) for Calico {behavior}");
             _engines[key] = engine;
             return engine;
-        }
-
-        /// <summary>A live pod (namespace/name) as a workload with its first IP.</summary>
-        private (WorkloadInfo Workload, IPAddress? IP) LivePod(Core.Kube.KubeApi api, string nsName)
-        {
-            var slash = nsName.IndexOf('/');
-            var ns = nsName[..slash];
-            var name = nsName[(slash + 1)..];
-            var pod = Run(ct => api.GetAsync(Core.Kube.ResourceType.Pod, ns, name, ct))
-                ?? throw new AlpException("PodNotFound", AlpErrorKind.ObjectNotFound, $"Pod '{nsName}' does not exist on context '{api.ContextName}'.", nsName);
-            var labels = new Dictionary<string, string>(StringComparer.Ordinal);
-            if (pod["metadata"]?["labels"] is System.Text.Json.Nodes.JsonObject l)
-            {
-                foreach (var (k, v) in l)
-                {
-                    if (v is System.Text.Json.Nodes.JsonValue jv && jv.TryGetValue<string>(out var str)) labels[k] = str;
-                }
-            }
-            var sa = Core.Json.JsonDiff.GetString(pod, "spec", "serviceAccountName") ?? "default";
-            var ipText = Core.Json.JsonDiff.GetString(pod, "status", "podIP");
-            return (new WorkloadInfo(ns, sa, labels), IPAddress.TryParse(ipText, out var ip) ? ip : null);
         }
 
         private PolicyEngine EngineFor(List<string> paths, CalicoBehavior behavior)

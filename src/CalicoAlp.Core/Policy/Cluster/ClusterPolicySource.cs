@@ -29,6 +29,20 @@ namespace CalicoAlp.Core.Policy.Cluster
             (ResourceType.ServiceAccount, false),
         };
 
+        /// <summary>A live pod (namespace/name) as the workload Dikastes sees (namespace, service account, labels) and its IP.</summary>
+        public static async Task<(Evaluation.WorkloadInfo Workload, System.Net.IPAddress? IP)> GetPodAsync(KubeApi api, string nsName, CancellationToken ct)
+        {
+            var slash = nsName.IndexOf('/');
+            var ns = nsName[..slash];
+            var name = nsName[(slash + 1)..];
+            var pod = await api.GetAsync(ResourceType.Pod, ns, name, ct).ConfigureAwait(false)
+                ?? throw new AlpException("PodNotFound", AlpErrorKind.ObjectNotFound, $"Pod '{nsName}' does not exist on context '{api.ContextName}'.", nsName);
+            var sa = Json.JsonDiff.GetString(pod, "spec", "serviceAccountName") ?? "default";
+            var ipText = Json.JsonDiff.GetString(pod, "status", "podIP");
+            var labels = Json.JsonDiff.StringMap(pod["metadata"]?["labels"]);
+            return (new Evaluation.WorkloadInfo(ns, sa, labels), System.Net.IPAddress.TryParse(ipText, out var ip) ? ip : null);
+        }
+
         public static async Task<PolicySet> LoadAsync(KubeApi api, CancellationToken ct)
         {
             var items = new JsonArray();
