@@ -21,6 +21,7 @@ namespace CalicoAlp.Benchmarks
         public static int Main(string[] args)
         {
             if (args.Contains("--fixture")) return FixtureInfo();
+            if (args.Contains("--categories")) return Categories();
             bool quick = args.Contains("--quick");
             var rest = args.Where(a => a != "--quick").ToArray();
             IConfig config = DefaultConfig.Instance
@@ -40,6 +41,32 @@ namespace CalicoAlp.Benchmarks
             if (!rest.Contains("--filter")) rest = [.. rest, "--filter", "*"];
             var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest, config);
             return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
+        }
+
+        /// <summary><c>--categories</c>: Stopwatch time per decision for each kind of request of the mixed stream (a quick
+        /// look at where the time goes; BenchmarkDotNet gives the figures that count).</summary>
+        private static int Categories()
+        {
+            var f = Fixtures.Shared;
+            var engine = PolicyEngine.Compile(f.Set);
+            var prepared = f.MixedStream(PolicyEvaluation.StreamLength).Select(engine.Prepare).ToArray();
+            foreach (var p in prepared) engine.Evaluate(p);
+            var fullWalk = engine.Prepare(ScaleFixture.FullWalk);
+            var groups = prepared.GroupBy(ScaleFixture.KindOf).Concat(new[] { fullWalk }.GroupBy(_ => "FullWalk"));
+            foreach (var g in groups)
+            {
+                var list = g.ToArray();
+                var sw = Stopwatch.StartNew();
+                int reps = 0;
+                while (sw.ElapsedMilliseconds < 200)
+                {
+                    foreach (var p in list) engine.Evaluate(p);
+                    reps++;
+                }
+                var d = engine.Evaluate(list[0]);
+                Console.WriteLine($"{g.Key,-12} {list.Length,5} requests {sw.Elapsed.TotalMilliseconds * 1e6 / (reps * list.Length),8:F0} ns/decision (first: {d.Verdict} by {d.Reason})");
+            }
+            return 0;
         }
 
         private static long Settle()

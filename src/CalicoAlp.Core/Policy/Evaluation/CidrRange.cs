@@ -114,6 +114,15 @@ namespace CalicoAlp.Core.Policy.Evaluation
             return (starts.ToArray(), ends.ToArray());
         }
 
+        /// <summary>Number of merged IPv4 ranges.</summary>
+        internal int V4RangeCount => _v4Start.Length;
+
+        /// <summary>True when the set has at least one IPv6 range.</summary>
+        internal bool HasV6 => _v6Start.Length > 0;
+
+        /// <summary>The i-th merged IPv4 range (inclusive), in ascending order.</summary>
+        internal (uint Start, uint End) V4Range(int i) => ((uint)_v4Start[i], (uint)_v4End[i]);
+
         /// <summary>Smallest and largest IPv4 address covered; (1, 0) when there is no IPv4 range.</summary>
         public (uint Min, uint Max) V4Envelope() =>
             _v4Start.Length == 0 ? (1u, 0u) : ((uint)_v4Start[0], (uint)_v4End[_v4End.Length - 1]);

@@ -69,6 +69,12 @@ namespace CalicoAlp.Core.Policy.Evaluation
             return (lo, hi);
         }
 
+        /// <summary>Number of numeric ranges.</summary>
+        public int RangeCount => _min.Length;
+
+        /// <summary>The i-th numeric range (inclusive).</summary>
+        public (int Min, int Max) Range(int i) => (_min[i], _max[i]);
+
         public bool Contains(int port)
         {
             var min = _min;
@@ -186,11 +192,15 @@ namespace CalicoAlp.Core.Policy.Evaluation
         public bool IngressType;
         public bool EgressType;
         public bool Staged;
+        /// <summary>Position of the first ingress / egress rule in the direction's <see cref="RuleIndex"/>.</summary>
+        public int IngressStart, EgressStart;
     }
 
     internal sealed class CompiledTier
     {
         public required string Name;
+        /// <summary>Position in the engine's tier order.</summary>
+        public int Id;
         public double? Order;
         public RuleAction DefaultAction;
         public CompiledPolicy[] Policies = [];
@@ -211,6 +221,8 @@ namespace CalicoAlp.Core.Policy.Evaluation
         public required CompiledTier Tier;
         public CompiledPolicy[] Ingress = [];
         public CompiledPolicy[] Egress = [];
+        /// <summary>At least one of the direction's policies is enforced (not a staged policy that this release ignores).</summary>
+        public bool IngressEnforced, EgressEnforced;
     }
 
     /// <summary>A peer identity resolved from a principal (spec section 2).</summary>
@@ -225,6 +237,8 @@ namespace CalicoAlp.Core.Policy.Evaluation
         public required string Namespace;
         public IReadOnlyDictionary<string, string> ServiceAccountLabels = EmptyLabels.Instance;
         public IReadOnlyDictionary<string, string> NamespaceLabels = EmptyLabels.Instance;
+        /// <summary>Rule-index candidate lists of this identity's service-account name, filled on first use (see <see cref="RuleIndex"/>).</summary>
+        internal readonly int[]?[] IndexLists = new int[]?[RuleIndex.PeerSlots];
     }
 
     internal static class EmptyLabels
@@ -248,6 +262,10 @@ namespace CalicoAlp.Core.Policy.Evaluation
         public IReadOnlyDictionary<string, string> Labels { get; }
         internal bool[] Membership { get; }
         internal TierView[] Tiers { get; }
+        /// <summary>Rule-index bitsets of this endpoint (the rules of the policies that apply, per direction), filled on first use.</summary>
+        internal ulong[]?[] IndexBits { get; } = new ulong[]?[2];
+        /// <summary>Rule-index candidate lists of this endpoint (IP-set criteria, per direction and side), filled on first use.</summary>
+        internal int[]?[] IndexLists { get; } = new int[]?[RuleIndex.PeerSlots];
     }
 
     internal struct SideData

@@ -43,6 +43,11 @@ namespace CalicoAlp.Core.Policy.Evaluation
             }
 
             var key = new RequestKey(q);
+            var index = ingress ? _ingressIndex : _egressIndex;
+            if (trace == null && index != null && UseRuleIndex)
+            {
+                return EvaluateTiersIndexed(q, local, index) ?? EvaluateProfiles(q, ingress, in key, null);
+            }
             var tiers = local.Tiers;
             if (trace != null) TraceEndpoint(trace, local, ingress);
             int tierCount = Behavior.IsClassic ? Math.Min(1, tiers.Length) : tiers.Length;
@@ -110,7 +115,12 @@ namespace CalicoAlp.Core.Policy.Evaluation
                 trace?.Add(new TraceStep(TraceStepKind.Tier, tierName, null, -1, "deny", "end of tier: defaultAction Deny"));
                 return new PolicyDecision(Verdict.Deny, CheckStatus.PERMISSION_DENIED, DecisionReason.TierDefaultAction, tierName, null, null, -1, RuleAction.Deny);
             }
+            return EvaluateProfiles(q, ingress, in key, trace);
+        }
 
+        /// <summary>No tier decided: the endpoint's profiles, in order (spec section 4).</summary>
+        private PolicyDecision EvaluateProfiles(PreparedRequest q, bool ingress, in RequestKey key, List<TraceStep>? trace)
+        {
             var profiles = q.Profiles;
             if (profiles.Length == 0)
             {
@@ -230,13 +240,18 @@ namespace CalicoAlp.Core.Policy.Evaluation
         private static void AddRuleStep(List<TraceStep> trace, string? tier, CompiledPolicy? policy, string? profile, int index, string outcome, string detail) =>
             trace.Add(new TraceStep(TraceStepKind.Rule, tier, policy?.DisplayName ?? (profile != null ? "profile " + profile : null), index, outcome, detail));
 
-        private RuleOutcome MatchRule(CompiledRule rule, PreparedRequest q, out bool failedOnSource, out Criterion failed)
+        private RuleOutcome MatchRule(CompiledRule rule, PreparedRequest q, out bool failedOnSource, out Criterion failed) =>
+            MatchRule(rule, q, NetsProven.None, out failedOnSource, out failed);
+
+        /// <param name="proven">A side whose <c>nets</c> are already known to contain the side's address (the rule index
+        /// listed the rule under that address's interval), so the range search is skipped.</param>
+        private RuleOutcome MatchRule(CompiledRule rule, PreparedRequest q, NetsProven proven, out bool failedOnSource, out Criterion failed)
         {
             failedOnSource = true;
-            failed = MatchSide(rule, rule.Source, ref q.Source);
+            failed = MatchSide(rule, rule.Source, ref q.Source, proven == NetsProven.Source);
             if (failed != Criterion.None) return RuleOutcome.NoMatch;
             failedOnSource = false;
-            failed = MatchSide(rule, rule.Destination, ref q.Destination);
+            failed = MatchSide(rule, rule.Destination, ref q.Destination, proven == NetsProven.Destination);
             if (failed != Criterion.None) return RuleOutcome.NoMatch;
 
             if (rule.HasHttp)
@@ -318,7 +333,7 @@ namespace CalicoAlp.Core.Policy.Evaluation
         }
 
         /// <summary>Source or destination criteria of a rule (spec 5.2 - 5.5). Returns the failing criterion or None.</summary>
-        private Criterion MatchSide(CompiledRule rule, CompiledEntity e, ref SideData side)
+        private Criterion MatchSide(CompiledRule rule, CompiledEntity e, ref SideData side, bool netsProven)
         {
             var peer = side.Peer;
             bool identityKnown = !peer.Nil;
@@ -348,7 +363,7 @@ namespace CalicoAlp.Core.Policy.Evaluation
             if (e.Ports != null && !e.Ports.Contains(side.Port) && !(Behavior.IsClassic && NamedPortMatches(rule, e.Ports, side))) return Criterion.Ports;
             if (e.NotPorts != null && Behavior.HonoursNotNetsAndNotPorts && e.NotPorts.Contains(side.Port)) return Criterion.NotPorts;
             // Nets.
-            if (e.Nets != null && (e.Nets.Invalid || !side.HasIp || !e.Nets.Contains(side.Ip))) return Criterion.Nets;
+            if (e.Nets != null && !netsProven && (e.Nets.Invalid || !side.HasIp || !e.Nets.Contains(side.Ip))) return Criterion.Nets;
             if (e.NotNets != null && Behavior.HonoursNotNetsAndNotPorts && (e.NotNets.Invalid || (side.HasIp && e.NotNets.Contains(side.Ip)))) return Criterion.NotNets;
             return Criterion.None;
         }

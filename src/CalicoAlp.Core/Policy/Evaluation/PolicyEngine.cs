@@ -46,7 +46,18 @@ namespace CalicoAlp.Core.Policy.Evaluation
                     Egress = CompileRules(p.Egress, null),
                 });
             }
+            if (!behavior.IsClassic)
+            {
+                _ingressIndex = RuleIndex.Build(_tiers, ingress: true, behavior);
+                _egressIndex = RuleIndex.Build(_tiers, ingress: false, behavior);
+            }
         }
+
+        private readonly RuleIndex? _ingressIndex;
+        private readonly RuleIndex? _egressIndex;
+
+        /// <summary>When false, tiers are always walked rule by rule (tests compare both ways; the outcome must be the same).</summary>
+        internal bool UseRuleIndex { get; set; } = true;
 
         public CalicoBehavior Behavior { get; }
         public PolicySet PolicySet { get; }
@@ -106,6 +117,7 @@ namespace CalicoAlp.Core.Policy.Evaluation
                 }
                 return string.CompareOrdinal(a.Name, b.Name);
             });
+            for (int i = 0; i < tiers.Count; i++) tiers[i].Id = i;
             return tiers.ToArray();
         }
 
@@ -415,7 +427,17 @@ namespace CalicoAlp.Core.Policy.Evaluation
                     if (p.IngressType) ingress.Add(p);
                     if (p.EgressType) egress.Add(p);
                 }
-                if (any) views.Add(new TierView { Tier = tier, Ingress = ingress.ToArray(), Egress = egress.ToArray() });
+                if (any)
+                {
+                    views.Add(new TierView
+                    {
+                        Tier = tier,
+                        Ingress = ingress.ToArray(),
+                        Egress = egress.ToArray(),
+                        IngressEnforced = ingress.Exists(p => !p.Staged || Behavior.StagedEnforced),
+                        EgressEnforced = egress.Exists(p => !p.Staged || Behavior.StagedEnforced),
+                    });
+                }
             }
             ep = new EndpointContext(w, labels, membership, views.ToArray());
             if (_endpoints.Count < 100_000) _endpoints.TryAdd(key, ep);

@@ -40,6 +40,14 @@ namespace CalicoAlp.Tests.Policy.Reference
                         Assert.Fail($"seed {seed} set {s} request {q} ({version}):\nreference {r}\nengine    {actual}\nrequest {request}\n" +
                                     $"policies:\n{string.Join("\n", set.Policies)}\ntrace:\n{string.Join("\n", trace)}");
                     }
+                    // Without a trace the engine takes its fast path (the rule index for v3.30+, pre-checks for classic).
+                    var f = engine.Evaluate(request);
+                    var fast = new RefDecision(f.Verdict.ToString(), f.Status.ToString(), f.Tier, f.Policy, f.Profile, f.RuleIndex);
+                    if (r != fast)
+                    {
+                        Assert.Fail($"seed {seed} set {s} request {q} ({version}), without a trace:\nreference {r}\nengine    {fast}\nrequest {request}\n" +
+                                    $"policies:\n{string.Join("\n", set.Policies)}");
+                    }
                     if (d.Reason == DecisionReason.PolicyRule) decisive++;
                     if (d.Verdict == Verdict.Allow) allowed++;
                 }

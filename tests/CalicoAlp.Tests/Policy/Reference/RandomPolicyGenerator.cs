@@ -10,8 +10,36 @@ namespace CalicoAlp.Tests.Policy.Reference
     internal sealed class RandomPolicyGenerator
     {
         private readonly Random _rng;
+        private readonly bool _large;
+        private readonly string[] _cidrs = Cidrs;
+        private readonly string[] _ips = { "10.0.0.1", "10.0.1.7", "10.0.0.2", "192.168.3.4" };
+        private readonly string[] _rulePaths = RulePaths;
+        private readonly string[] _requestPaths = RequestPaths;
 
         public RandomPolicyGenerator(int seed) => _rng = new Random(seed);
+
+        /// <summary>
+        /// <paramref name="large"/>: many policies and rules, long CIDR lists (hundreds of /32 and /28 inside 10.0.0.0/16 and
+        /// 192.168.0.0/16, beside the wide 10.0.0.0/8 and 0.0.0.0/0, IPv6 and an invalid entry), deep paths with rules at
+        /// every level: the shapes the rule index treats specially (wide ranges, dense /16s, many path lists).
+        /// </summary>
+        public RandomPolicyGenerator(int seed, bool large) : this(seed)
+        {
+            _large = large;
+            if (!large) return;
+            var cidrs = new List<string>(Cidrs) { "not-a-cidr", "10.0.0.0/16" };
+            var ips = new List<string>(_ips);
+            for (int i = 0; i < 600; i++)
+            {
+                string a = (i % 3 == 0 ? "192.168." : "10.0.") + _rng.Next(0, 4) + "." + _rng.Next(0, 256);
+                cidrs.Add(a + (Chance(25) ? "/28" : "/32"));
+                ips.Add(a);
+            }
+            _cidrs = cidrs.ToArray();
+            _ips = ips.ToArray();
+            _rulePaths = [.. RulePaths, "/a", "/a/b/c", "/a/b/c/d", "/a/b/c/d/e", "/a/b/c/d/e/f", "/a/b/c/d/e/f/g", "/a/b/c/d/e/f/g/h"];
+            _requestPaths = [.. RequestPaths, "/a/b/c/d/e/f/g/h/i", "/a/b/c/d/e/f/g/h", "/a/b/c/d/x", "/a/b"];
+        }
 
         private static readonly string[] Namespaces = { "a", "b", "c" };
         private static readonly string[] ServiceAccounts = { "s1", "s2", "s3" };
@@ -66,8 +94,8 @@ namespace CalicoAlp.Tests.Policy.Reference
                 NamespaceSelector = Chance(20) ? Pick(new[] { "team == 'x'", "all()", "global()", "projectcalico.org/name == 'b'" }) : null,
                 ServiceAccounts = Chance(20) ? new ServiceAccountMatchDef(Chance(70) ? Some(() => Pick(ServiceAccounts), 2) : new List<string>(),
                     Chance(40) ? Pick(new[] { "role == 'r1'", "projectcalico.org/name == 's2'", "all()" }) : null) : null,
-                Nets = Chance(20) ? Some(() => Pick(Cidrs), 2) : new List<string>(),
-                NotNets = Chance(10) ? Some(() => Pick(Cidrs), 2) : new List<string>(),
+                Nets = Chance(20) ? Some(() => Pick(_cidrs), _large ? 40 : 2) : new List<string>(),
+                NotNets = Chance(10) ? Some(() => Pick(_cidrs), 2) : new List<string>(),
                 Ports = Chance(25) ? Some(Port, 2) : new List<PortSpec>(),
                 NotPorts = Chance(10) ? Some(Port, 2) : new List<PortSpec>(),
             };
@@ -88,7 +116,7 @@ namespace CalicoAlp.Tests.Policy.Reference
                 var methods = new List<string>();
                 if (Chance(60)) foreach (var m in Some(() => Pick(Methods), 2)) if (!methods.Contains(m)) methods.Add(m);
                 var paths = new List<HttpPathDef>();
-                if (Chance(60)) paths = Some(() => Chance(50) ? new HttpPathDef(Pick(RulePaths), null) : new HttpPathDef(null, Pick(RulePaths)), 2);
+                if (Chance(60)) paths = Some(() => Chance(50) ? new HttpPathDef(Pick(_rulePaths), null) : new HttpPathDef(null, Pick(_rulePaths)), 2);
                 http = new HttpMatchDef(methods, paths);
             }
             return new RuleDef
@@ -115,7 +143,7 @@ namespace CalicoAlp.Tests.Policy.Reference
                 tiers.Add(new TierDef(name, Chance(85) ? _rng.Next(1, 4) * 100 : null, Chance(50) ? RuleAction.Pass : RuleAction.Deny, SourceLocation.None));
             }
             var policies = new List<PolicyDef>();
-            int policyCount = _rng.Next(0, 9);
+            int policyCount = _large ? _rng.Next(40, 80) : _rng.Next(0, 9);
             for (int i = 0; i < policyCount; i++)
             {
                 var kind = Pick(new[] { PolicyKind.GlobalNetworkPolicy, PolicyKind.GlobalNetworkPolicy, PolicyKind.NetworkPolicy,
@@ -128,7 +156,7 @@ namespace CalicoAlp.Tests.Policy.Reference
                 if (Chance(30)) types.Add(PolicyType.Egress);
                 policies.Add(new PolicyDef
                 {
-                    Name = (knp ? "knp.default." : tier == "default" ? "" : tier + ".") + "p" + _rng.Next(0, 4),
+                    Name = (knp ? "knp.default." : tier == "default" ? "" : tier + ".") + "p" + _rng.Next(0, _large ? 400 : 4),
                     Namespace = namespaced ? Pick(Namespaces) : null,
                     Kind = kind,
                     Tier = tier,
@@ -137,8 +165,8 @@ namespace CalicoAlp.Tests.Policy.Reference
                     NamespaceSelector = !namespaced && Chance(15) ? Pick(new[] { "team == 'x'", "all()" }) : "",
                     ServiceAccountSelector = Chance(10) ? Pick(new[] { "role == 'r1'", "all()" }) : "",
                     Types = types,
-                    Ingress = Chance(85) ? Some(() => Rule(true), 4) : new List<RuleDef>(),
-                    Egress = Chance(40) ? Some(() => Rule(false), 3) : new List<RuleDef>(),
+                    Ingress = Chance(85) ? Some(() => Rule(true), _large ? 12 : 4) : new List<RuleDef>(),
+                    Egress = Chance(40) ? Some(() => Rule(false), _large ? 8 : 3) : new List<RuleDef>(),
                 });
             }
             var profiles = new List<ProfileDef>();
@@ -186,17 +214,17 @@ namespace CalicoAlp.Tests.Policy.Reference
             return new AlpRequest
             {
                 SourcePrincipal = principal,
-                SourceIP = src != null || Chance(50) ? IPAddress.Parse(Pick(new[] { "10.0.0.1", "10.0.1.7", "10.0.0.2", "192.168.3.4" }))
-                    : IPAddress.Parse(Pick(new[] { "203.0.113.9", "fd00::5", "10.0.1.9" })),
+                SourceIP = src != null || Chance(50) ? IPAddress.Parse(Pick(_ips))
+                    : Chance(10) && _large ? null : IPAddress.Parse(Pick(new[] { "203.0.113.9", "fd00::5", "10.0.1.9" })),
                 SourcePort = Pick(new[] { 40000, 40100, 8080, 50000 }),
                 SourceWorkload = src,
-                DestinationIP = IPAddress.Parse(Pick(new[] { "10.0.0.2", "10.0.1.3", "fd00::1" })),
+                DestinationIP = _large && Chance(50) ? IPAddress.Parse(Pick(_ips)) : IPAddress.Parse(Pick(new[] { "10.0.0.2", "10.0.1.3", "fd00::1" })),
                 DestinationPort = Pick(new[] { 80, 8080, 8150, 9090, 9999 }),
                 DestinationWorkload = dst,
                 Profiles = profiles,
                 Protocol = Chance(90) ? 6 : 17,
                 Method = http ? Pick(new[] { "GET", "POST", "get", "DELETE", "PUT" }) : null,
-                Path = http ? Pick(RequestPaths) : null,
+                Path = http ? Pick(_requestPaths) : null,
                 Direction = direction,
             };
         }
