@@ -56,6 +56,54 @@ namespace CalicoAlp.Benchmarks
         }
     }
 
+    /// <summary>
+    /// One million generated requests of the mixed stream (seed 11; the same kinds and proportions as
+    /// <see cref="PolicyEvaluation.MixedStream"/>), each decided once per operation batch: prepared (identities, endpoints and
+    /// memberships resolved once, as a long-running checker caches them) and from the raw request (Prepare + Evaluate).
+    /// </summary>
+    [MemoryDiagnoser]
+    public class PolicyMillionStream
+    {
+        public const int Count = 1_000_000;
+
+        private PolicyEngine _engine = null!;
+        private AlpRequest[] _requests = [];
+        private PreparedRequest[] _prepared = [];
+
+        [GlobalSetup]
+        public void Setup()
+        {
+            _engine = PolicyEngine.Compile(Fixtures.Shared.Set);
+            _requests = [.. Fixtures.Shared.MixedStream(Count, seed: 11)];
+            _prepared = new PreparedRequest[_requests.Length];
+            for (int i = 0; i < _requests.Length; i++) _prepared[i] = _engine.Prepare(_requests[i]);
+        }
+
+        [Benchmark(Description = "1M-request stream, prepared (per decision)", OperationsPerInvoke = Count)]
+        public int Prepared()
+        {
+            int allowed = 0;
+            var engine = _engine;
+            foreach (var q in _prepared)
+            {
+                if (engine.Evaluate(q).Verdict == Verdict.Allow) allowed++;
+            }
+            return allowed;
+        }
+
+        [Benchmark(Description = "1M-request stream, Prepare+Evaluate (per decision)", OperationsPerInvoke = Count)]
+        public int PrepareAndEvaluate()
+        {
+            int allowed = 0;
+            var engine = _engine;
+            foreach (var r in _requests)
+            {
+                if (engine.Evaluate(r).Verdict == Verdict.Allow) allowed++;
+            }
+            return allowed;
+        }
+    }
+
     /// <summary>Compiling the fixture (tier, policies, rules, 5,250 CIDR-list references) into an engine.</summary>
     [MemoryDiagnoser]
     public class PolicyCompile
@@ -75,6 +123,7 @@ namespace CalicoAlp.Benchmarks
         private PolicyEngine _engine = null!;
         private ReferenceEvaluator _reference = null!;
         private AlpRequest _fullWalk = null!;
+        private PreparedRequest _fullWalkPrepared = null!;
 
         [GlobalSetup]
         public void Setup()
@@ -82,6 +131,7 @@ namespace CalicoAlp.Benchmarks
             _engine = PolicyEngine.Compile(Fixtures.Shared.Set);
             _reference = new ReferenceEvaluator(Fixtures.Shared.Set, null);
             _fullWalk = ScaleFixture.FullWalk;
+            _fullWalkPrepared = _engine.Prepare(_fullWalk);
             var d = _engine.Evaluate(_fullWalk);
             var r = _reference.Evaluate(_fullWalk);
             if (r.Verdict != d.Verdict.ToString() || r.Tier != d.Tier || r.Policy != d.Policy || r.RuleIndex != d.RuleIndex)
@@ -93,6 +143,9 @@ namespace CalicoAlp.Benchmarks
 
         [Benchmark(Description = "Engine Prepare+Evaluate, full walk")]
         public PolicyDecision Engine() => _engine.Evaluate(_fullWalk);
+
+        [Benchmark(Description = "Engine Evaluate (prepared), full walk")]
+        public PolicyDecision EnginePrepared() => _engine.Evaluate(_fullWalkPrepared);
     }
 
     internal static class Fixtures

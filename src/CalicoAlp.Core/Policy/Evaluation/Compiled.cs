@@ -266,6 +266,8 @@ namespace CalicoAlp.Core.Policy.Evaluation
         internal ulong[]?[] IndexBits { get; } = new ulong[]?[2];
         /// <summary>Rule-index candidate lists of this endpoint (IP-set criteria, per direction and side), filled on first use.</summary>
         internal int[]?[] IndexLists { get; } = new int[]?[RuleIndex.PeerSlots];
+        /// <summary>The profiles Calico gives this Kubernetes endpoint (kns.&lt;ns&gt;, ksa.&lt;ns&gt;.&lt;sa&gt;), resolved on first use.</summary>
+        internal CompiledProfile[]? DefaultProfiles;
     }
 
     internal struct SideData

@@ -2,7 +2,6 @@ using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
-using System.Text;
 using CalicoAlp.Core.Diagnostics;
 using CalicoAlp.Core.Policy.Model;
 using CalicoAlp.Core.Policy.Selectors;
@@ -26,7 +25,7 @@ namespace CalicoAlp.Core.Policy.Evaluation
         private readonly Dictionary<string, int> _ipSetIndex = new(StringComparer.Ordinal);
         private readonly Dictionary<string, IReadOnlyDictionary<string, string>> _namespaceLabels = new(StringComparer.Ordinal);
         private readonly Dictionary<string, IReadOnlyDictionary<string, string>> _serviceAccountLabels = new(StringComparer.Ordinal);
-        private readonly ConcurrentDictionary<string, EndpointContext> _endpoints = new(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<ulong, EndpointContext> _endpoints = new();
         private readonly ConcurrentDictionary<string, Peer> _peers = new(StringComparer.Ordinal);
 
         private PolicyEngine(PolicySet set, CalicoBehavior behavior, bool implicitNamespaces)
@@ -393,22 +392,66 @@ namespace CalicoAlp.Core.Policy.Evaluation
             return d;
         }
 
-        private static string EndpointKey(WorkloadInfo w)
+        /// <summary>A 64-bit hash of what makes an endpoint (namespace, service account, labels in any order, named ports),
+        /// computed without allocating; a cached endpoint is reused only when its workload is equal too.</summary>
+        private static ulong EndpointHash(WorkloadInfo w)
         {
-            var keys = new List<string>(w.Labels.Keys);
-            keys.Sort(StringComparer.Ordinal);
-            var sb = new StringBuilder();
-            sb.Append(w.Namespace).Append('\0').Append(w.ServiceAccount);
-            foreach (var k in keys) sb.Append('\0').Append(k).Append('\u0001').Append(w.Labels[k]);
-            foreach (var np in w.NamedPorts) sb.Append('\u0002').Append(np.Name).Append('/').Append(np.Protocol).Append('/').Append(np.Port);
-            return sb.ToString();
+            ulong h = Mix(Fnv(w.Namespace) ^ (Fnv(w.ServiceAccount) * 31));
+            ulong labels = (ulong)w.Labels.Count;
+            if (w.Labels is Dictionary<string, string> d)
+            {
+                foreach (var kv in d) labels += Mix(Fnv(kv.Key) ^ (Fnv(kv.Value) * 0x9E3779B97F4A7C15UL));
+            }
+            else
+            {
+                foreach (var kv in w.Labels) labels += Mix(Fnv(kv.Key) ^ (Fnv(kv.Value) * 0x9E3779B97F4A7C15UL));
+            }
+            h = Mix(h ^ labels);
+            var ports = w.NamedPorts;
+            for (int i = 0; i < ports.Count; i++) h = Mix(h ^ Fnv(ports[i].Name) ^ (Fnv(ports[i].Protocol) << 1) ^ (ulong)ports[i].Port);
+            return h;
+        }
+
+        private static ulong Fnv(string s)
+        {
+            ulong h = 14695981039346656037UL;
+            foreach (char c in s) h = (h ^ c) * 1099511628211UL;
+            return h;
+        }
+
+        /// <summary>SplitMix64 finaliser.</summary>
+        private static ulong Mix(ulong z)
+        {
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+            return z ^ (z >> 31);
+        }
+
+        private static bool SameWorkload(WorkloadInfo a, WorkloadInfo b)
+        {
+            if (ReferenceEquals(a, b)) return true;
+            if (!string.Equals(a.Namespace, b.Namespace, StringComparison.Ordinal) ||
+                !string.Equals(a.ServiceAccount, b.ServiceAccount, StringComparison.Ordinal) ||
+                a.Labels.Count != b.Labels.Count || a.NamedPorts.Count != b.NamedPorts.Count)
+            {
+                return false;
+            }
+            foreach (var kv in a.Labels)
+            {
+                if (!b.Labels.TryGetValue(kv.Key, out var v) || !string.Equals(v, kv.Value, StringComparison.Ordinal)) return false;
+            }
+            for (int i = 0; i < a.NamedPorts.Count; i++)
+            {
+                if (a.NamedPorts[i] != b.NamedPorts[i]) return false;
+            }
+            return true;
         }
 
         /// <summary>Resolves (and caches per label set) an endpoint: labels, IP-set memberships and the tiers that apply.</summary>
         public EndpointContext GetEndpoint(WorkloadInfo w)
         {
-            var key = EndpointKey(w);
-            if (_endpoints.TryGetValue(key, out var ep)) return ep;
+            var key = EndpointHash(w);
+            if (_endpoints.TryGetValue(key, out var ep) && SameWorkload(ep.Workload, w)) return ep;
             var labels = EndpointLabels(w);
             var membership = new bool[_ipSets.Count];
             for (int i = 0; i < membership.Length; i++) membership[i] = _ipSets[i].Matches(labels);
@@ -440,6 +483,7 @@ namespace CalicoAlp.Core.Policy.Evaluation
                 }
             }
             ep = new EndpointContext(w, labels, membership, views.ToArray());
+            // A hash collision with a different workload keeps the first one cached (the other is resolved each time).
             if (_endpoints.Count < 100_000) _endpoints.TryAdd(key, ep);
             return ep;
         }
@@ -515,15 +559,16 @@ namespace CalicoAlp.Core.Policy.Evaluation
 
             q.Local = r.Direction == TrafficDirection.Ingress ? q.Destination.Endpoint : q.Source.Endpoint;
             var localWorkload = r.Direction == TrafficDirection.Ingress ? r.DestinationWorkload : r.SourceWorkload;
-            IReadOnlyList<string> profileNames = r.Profiles ??
-                (localWorkload == null ? [] : [$"kns.{localWorkload.Namespace}", $"ksa.{localWorkload.Namespace}.{localWorkload.ServiceAccount}"]);
-            var profiles = new List<CompiledProfile>();
-            foreach (var name in profileNames)
+            if (r.Profiles != null)
             {
-                var p = ProfileOf(name);
-                if (p != null) profiles.Add(p);
+                q.Profiles = ResolveProfiles(r.Profiles);
             }
-            q.Profiles = profiles.ToArray();
+            else if (q.Local != null)
+            {
+                // What Calico gives a Kubernetes pod, resolved once per endpoint (namespace and service account are part of it).
+                q.Profiles = q.Local.DefaultProfiles ??= ResolveProfiles(
+                    [$"kns.{localWorkload!.Namespace}", $"ksa.{localWorkload.Namespace}.{localWorkload.ServiceAccount}"]);
+            }
 
             q.Protocol = r.Protocol;
             q.Method = r.Method;
@@ -535,6 +580,17 @@ namespace CalicoAlp.Core.Policy.Evaluation
                 q.PathForMatch = Behavior.NormalizedPaths ? HttpPath.Normalize(r.Path) : HttpPath.StripQueryRaw(r.Path);
             }
             return q;
+        }
+
+        private CompiledProfile[] ResolveProfiles(IReadOnlyList<string> names)
+        {
+            var profiles = new List<CompiledProfile>(names.Count);
+            foreach (var name in names)
+            {
+                var p = ProfileOf(name);
+                if (p != null) profiles.Add(p);
+            }
+            return profiles.ToArray();
         }
 
         /// <summary>Prepares and evaluates in one call.</summary>
