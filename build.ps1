@@ -13,6 +13,9 @@
       Bench    Benchmarks. -Suite Namespaces: Add-AlpNamespace against the local control plane.
                -Suite Policy: the decision engine on a Calico-shaped scale fixture (tests/CalicoAlp.Benchmarks,
                BenchmarkDotNet, short in-process job; a few minutes), then the summary tables. See docs/performance.md.
+               -Suite Cedar: our engine against Cedar (cedar-wasm under Node.js, tools/cedar-bench) on the HTTP part of
+               the same fixture, both measured in this run; every decision is checked; ends with the ratio line.
+               Needs node and npm (npm ci on first use); not part of Test. See docs/performance.md "Cedar comparison".
     Run it as: dotnet tool restore; dotnet pwsh ./build.ps1 <Task>
 #>
 [CmdletBinding()]
@@ -25,7 +28,7 @@ param(
     # Test: keep the control plane running afterwards (prints its kubeconfig path).
     [switch] $KeepCluster,
     # Bench: which benchmark suites to run.
-    [ValidateSet('Namespaces', 'Policy')]
+    [ValidateSet('Namespaces', 'Policy', 'Cedar')]
     [string[]] $Suite = @('Namespaces'),
     # Bench -Suite Policy: a BenchmarkDotNet filter (default: every policy benchmark).
     [string] $Filter = '*'
@@ -253,6 +256,40 @@ function Invoke-Bench {
         if ($Filter -ne '*') { $benchArgs += @('--filter', $Filter) }
         Invoke-Native dotnet $dll @benchArgs
         Write-Host "BenchmarkDotNet reports: $(Join-Path $artifacts 'results')"
+    }
+    if ($Suite -contains 'Cedar') {
+        foreach ($tool in 'node', 'npm') {
+            if (-not (Get-Command $tool -ErrorAction SilentlyContinue)) { throw "Bench -Suite Cedar needs '$tool' on PATH (Node.js)." }
+        }
+        $project = Join-Path $Root 'tests/CalicoAlp.Benchmarks/CalicoAlp.Benchmarks.csproj'
+        Invoke-Native dotnet build $project -c Release --nologo --verbosity quiet
+        $dll = Join-Path $Root 'tests/CalicoAlp.Benchmarks/bin/Release/net10.0/CalicoAlp.Benchmarks.dll'
+        $export = Join-Path $Out 'bench/cedar'
+        if (Test-Path $export) { Remove-Item $export -Recurse -Force }
+        # Our side: HTTP part of the fixture, Cedar translation, request stream and expected decisions exported; the
+        # translation checked against the engine on every request; the engine's decisions/s (one thread) measured.
+        Invoke-Native dotnet $dll --cedar-export $export
+        # Cedar side: cedar-wasm 4.13.0 (tools/cedar-bench/package-lock.json); fails on any decision that differs.
+        $cedarDir = Join-Path $Root 'tools/cedar-bench'
+        if (-not (Test-Path (Join-Path $cedarDir 'node_modules/@cedar-policy/cedar-wasm'))) {
+            Push-Location $cedarDir
+            try { Invoke-Native npm ci --no-audit --no-fund }
+            finally { Pop-Location }
+        }
+        Invoke-Native node (Join-Path $cedarDir 'bench.js') $export
+        $ours = Get-Content (Join-Path $export 'calicoalp-result.json') -Raw | ConvertFrom-Json
+        $cedar = Get-Content (Join-Path $export 'cedar-result.json') -Raw | ConvertFrom-Json
+        $inv = [Globalization.CultureInfo]::InvariantCulture
+        $fmt = { param($s) [string]::Format($inv, 'median {0:N1} (min {1:N1}, max {2:N1})', $s.median, $s.min, $s.max) }
+        Write-Host "Decisions/s, $($cedar.requests) requests, $($cedar.policies) rules/policies, one thread each:"
+        Write-Host "  CalicoAlp prepared Evaluate:        $(& $fmt $ours.prepared)"
+        Write-Host "  CalicoAlp Prepare+Evaluate:         $(& $fmt $ours.prepareEvaluate)"
+        Write-Host "  Cedar $($cedar.cedarVersion) statefulIsAuthorized:  $(& $fmt $cedar)"
+        $r1 = $ours.prepared.median / $cedar.median
+        $r2 = $ours.prepareEvaluate.median / $cedar.median
+        $met = if ([Math]::Min($r1, $r2) -ge 10) { 'met' } else { 'NOT met' }
+        Write-Host ([string]::Format($inv, 'Cedar comparison (medians): CalicoAlp {0:N0} decisions/s prepared = {1:N0}x Cedar, {2:N0} decisions/s Prepare+Evaluate = {3:N0}x Cedar ({4:N1} decisions/s); target >= 10x: {5}',
+                $ours.prepared.median, $r1, $ours.prepareEvaluate.median, $r2, $cedar.median, $met))
     }
 }
 

@@ -15,6 +15,7 @@ namespace CalicoAlp.Benchmarks
     {
         /// <summary>
         /// <c>--fixture</c>: fixture statistics, compile time (Stopwatch, 3 runs) and retained heap of the compiled engine.
+        /// <c>--cedar-export &lt;dir&gt;</c>: the Cedar comparison's export and our side's decisions/s (<see cref="CedarComparison"/>).
         /// <c>--quick</c>: a short in-process job (3 warm-ups, 5 iterations) so that the whole suite takes a few minutes.
         /// Other arguments go to BenchmarkDotNet (e.g. <c>--filter *FullWalk*</c>).
         /// </summary>
@@ -22,6 +23,7 @@ namespace CalicoAlp.Benchmarks
         {
             if (args.Contains("--fixture")) return FixtureInfo();
             if (args.Contains("--categories")) return Categories();
+            if (args.Contains("--cedar-export")) return CedarComparison.Run(args);
             bool quick = args.Contains("--quick");
             var rest = args.Where(a => a != "--quick").ToArray();
             IConfig config = DefaultConfig.Instance
