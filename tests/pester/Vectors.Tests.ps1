@@ -6,16 +6,18 @@
     - alp-vectors.json: the case's tiers, policies and profiles (and its namespaces and service accounts as v1
       Namespace/ServiceAccount objects) become one policy file; its request becomes the cmdlet's parameters (the
       profiles, in order, become -DestinationProfile; a null source workload means an address outside the cluster).
-      The expected Decision and Status are asserted, and every 'Differs in:' line of versionNotes is run with
-      -CalicoVersion at the same representative releases as the xunit side.
+      The expected Decision and Status are asserted, and that the request the cmdlet evaluated is the vector's
+      (principal, addresses, ports, workloads and labels, profiles, protocol, method, path). Every 'Differs in:' line
+      of versionNotes is run with -CalicoVersion at the same representative releases as the xunit side. The vectors
+      name no deciding tier/policy/rule, so only the decision is asserted for them.
     - selector-vectors.json: each selector is used twice, as a GlobalNetworkPolicy's spec.selector (the labels are the
       destination's, -DestinationLabels) and as an ingress rule's source.selector (the labels are the source
       workload's, -SourceLabels). A match is an Allow by that policy's rule 0; no match is the endpoint's fall-through
       (no profiles) or the tier's defaultAction. An invalid selector must stop the cmdlet with the terminating error
       InvalidSelector naming the file, the field and the column.
 
-    Needs no cluster (7.5+ for ConvertFrom-Json -DateKind). Runs against $env:CALICOALP_MODULE (else out/CalicoAlp) and $env:CALICOALP_SHARED (else
-    <repo>/../shared).
+    Needs no cluster; PowerShell 7.5+ (ConvertFrom-Json -DateKind). Runs against $env:CALICOALP_MODULE (else
+    out/CalicoAlp) and $env:CALICOALP_SHARED (else <repo>/../shared).
 #>
 
 BeforeDiscovery {
@@ -215,6 +217,33 @@ BeforeAll {
         $out[0]
     }
 
+    function Format-LabelText($Labels) {
+        if ($null -eq $Labels) { return '{}' }
+        $pairs = if ($Labels -is [Collections.IDictionary]) { foreach ($k in $Labels.Keys) { "$k=$($Labels[$k])" } }
+        else { foreach ($q in $Labels.PSObject.Properties) { "$($q.Name)=$($q.Value)" } }
+        '{' + ((@($pairs) | Sort-Object -CaseSensitive) -join ',') + '}'
+    }
+
+    function Format-VectorRequest($Vector) {
+        # The vector's request in the shape of Format-EvaluatedRequest: proves the parameters said what the vector says.
+        $r = $Vector.request
+        $w = $r.source.workload
+        $protocol = @{ TCP = 6; UDP = 17; SCTP = 132; ICMP = 1 }[[string] $r.protocol]
+        "principal='$($r.sourcePrincipal)' source=$($r.source.ip):$($r.source.port) " +
+        "workload=$(if ($null -ne $w) { "$($w.namespace)/$($w.serviceAccount)$(Format-LabelText $w.labels)" } else { 'none' }) " +
+        "destination=$($r.destination.ip):$($r.destination.port) $($r.destination.namespace)/$($r.destination.serviceAccount)$(Format-LabelText $r.destination.labels) " +
+        "profiles=[$(@(foreach ($o in @($Vector.profiles)) { $o.metadata.name }) -join ',')] protocol=$(if ($null -ne $protocol) { $protocol } else { $r.protocol }) http='$($r.method)' '$($r.path)'"
+    }
+
+    function Format-EvaluatedRequest($Request) {
+        $w = $Request.SourceWorkload
+        $dw = $Request.DestinationWorkload
+        "principal='$($Request.SourcePrincipal)' source=$($Request.SourceIP):$($Request.SourcePort) " +
+        "workload=$(if ($null -ne $w) { "$($w.Namespace)/$($w.ServiceAccount)$(Format-LabelText $w.Labels)" } else { 'none' }) " +
+        "destination=$($Request.DestinationIP):$($Request.DestinationPort) $($dw.Namespace)/$($dw.ServiceAccount)$(Format-LabelText $dw.Labels) " +
+        "profiles=[$(@($Request.Profiles) -join ',')] protocol=$($Request.Protocol) http='$($Request.Method)' '$($Request.Path)'"
+    }
+
     function Format-Outcome($Decision) {
         # The asserted fields in one line, so that one Should compares them all (Should is the slow part of this file).
         "$($Decision.Decision)/$($Decision.Status) reason=$($Decision.Reason) tier=$($Decision.Tier) policy=$($Decision.Policy) rule=$($Decision.RuleIndex)"
@@ -289,8 +318,10 @@ Describe 'Shared vectors through Test-AlpRequest' {
             $d = Invoke-Vector $p
             $expect = [string] $Vector.expect
             $expectStatus = if ($Vector.PSObject.Properties['expectStatus']) { [string] $Vector.expectStatus } elseif ($expect -eq 'Allow') { 'OK' } else { 'PERMISSION_DENIED' }
-            # Without -CalicoVersion the newest behaviour ('baseline') decides.
-            "$($d.Decision)/$($d.Status) as $(("$($d.CalicoVersion)" -split ' ')[0])" | Should -BeExactly "$expect/$expectStatus as baseline" -Because (Format-Decision $d)
+            # Without -CalicoVersion the newest behaviour ('baseline') decides; the second line checks that the cmdlet
+            # evaluated the vector's request (so a verdict cannot be right for a wrongly converted request).
+            $actual = "$($d.Decision)/$($d.Status) as $(("$($d.CalicoVersion)" -split ' ')[0])`n$(Format-EvaluatedRequest $d.Request)"
+            $actual | Should -BeExactly "$expect/$expectStatus as baseline`n$(Format-VectorRequest $Vector)" -Because (Format-Decision $d)
         }
     }
 
