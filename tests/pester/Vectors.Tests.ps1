@@ -245,7 +245,7 @@ BeforeAll {
     }
 
     function Format-Outcome($Decision) {
-        # The asserted fields in one line, so that one Should compares them all (Should is the slow part of this file).
+        # The asserted fields in one line, so that one Should compares them all and its diff shows which one differs.
         "$($Decision.Decision)/$($Decision.Status) reason=$($Decision.Reason) tier=$($Decision.Tier) policy=$($Decision.Policy) rule=$($Decision.RuleIndex)"
     }
 }
@@ -280,7 +280,7 @@ Describe 'Shared vectors through Test-AlpRequest' {
                     Parameters = @{ SourceIP = '10.0.0.1'; SourceNamespace = 'default'; SourceServiceAccount = 'default'; SourceLabels = $labels; DestinationNamespace = 'default'; DestinationServiceAccount = 'default'; DestinationLabels = @{}; DestinationIP = '10.0.0.2'; DestinationPort = 8080; DestinationProfile = [string[]] @() }
                 }
             )
-            # Both sides are compared in one Should (one line each): Pester's Should costs more than the cmdlet call.
+            # Both sides are compared in one Should, one line each (a Should call costs more than a Test-AlpRequest call).
             $expected = @(); $actual = @(); $why = @()
             foreach ($s in $sides) {
                 $key = "selector-$Index-$($s.Side)"
