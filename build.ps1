@@ -145,7 +145,8 @@ Import-Module '$pesterManifest'
 `$c.TestResult.OutputFormat = 'JUnitXml'
 `$c.TestResult.OutputPath = '$pesterXml'
 `$r = Invoke-Pester -Configuration `$c
-"PESTER-COUNTS `$(`$r.PassedCount) `$(`$r.FailedCount) `$(`$r.TotalCount)"
+# A test file that fails during discovery or in a BeforeAll/AfterAll counts as failed too (its tests may never have run).
+"PESTER-COUNTS `$(`$r.PassedCount) `$(`$r.FailedCount + `$r.FailedContainersCount + `$r.FailedBlocksCount) `$(`$r.TotalCount)"
 "@
         $pesterOut = & dotnet pwsh -NoProfile -NonInteractive -Command $script 2>&1 | ForEach-Object { Write-Host $_; $_ }
         $line = $pesterOut | Where-Object { "$_" -match '^PESTER-COUNTS (\d+) (\d+) (\d+)$' } | Select-Object -Last 1
