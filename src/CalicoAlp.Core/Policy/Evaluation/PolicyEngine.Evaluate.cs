@@ -46,7 +46,7 @@ namespace CalicoAlp.Core.Policy.Evaluation
             var index = ingress ? _ingressIndex : _egressIndex;
             if (trace == null && index != null && UseRuleIndex)
             {
-                return EvaluateTiersIndexed(q, local, index) ?? EvaluateProfiles(q, ingress, in key, null);
+                return EvaluateTiersIndexed(q, local, index, in key) ?? EvaluateProfiles(q, ingress, in key, null);
             }
             var tiers = local.Tiers;
             if (trace != null) TraceEndpoint(trace, local, ingress);

@@ -11,7 +11,7 @@ namespace CalicoAlp.Core.Policy.Evaluation
         /// walk. Returns null when no tier decided (the profiles come next). Allocates nothing once the endpoint's, identity's and
         /// port interval's lists are cached.
         /// </summary>
-        private PolicyDecision? EvaluateTiersIndexed(PreparedRequest q, EndpointContext local, RuleIndex index)
+        private PolicyDecision? EvaluateTiersIndexed(PreparedRequest q, EndpointContext local, RuleIndex index, in RequestKey key)
         {
             var cursors = new CandidateCursors();
             int count = 0;
@@ -65,6 +65,7 @@ namespace CalicoAlp.Core.Policy.Evaluation
                 if (v == views.Length) return null;
                 if (passed || bit < index.TierStart[views[v].Tier.Id] || (applies![bit >> 6] & (1UL << bit)) == 0) continue;
 
+                if (Rejects(in index.FilterAt[bit], in key)) continue;
                 var rule = index.RuleAt[bit];
                 var m = MatchRule(rule, q, proven, out _, out _);
                 if (m == RuleOutcome.NoMatch || (m == RuleOutcome.Match && rule.Action == RuleAction.Log)) continue;

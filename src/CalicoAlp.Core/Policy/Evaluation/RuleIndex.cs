@@ -87,6 +87,7 @@ namespace CalicoAlp.Core.Policy.Evaluation
                 TierEnd[t] = cursor;
             }
             RuleAt = new CompiledRule[cursor];
+            FilterAt = new RuleFilter[cursor];
             PolicyOf = new CompiledPolicy[cursor];
             Key = new IndexKey[cursor];
             foreach (var tier in tiers)
@@ -94,10 +95,12 @@ namespace CalicoAlp.Core.Policy.Evaluation
                 foreach (var p in tier.Policies)
                 {
                     var rules = ingress ? p.Ingress : p.Egress;
+                    var filters = ingress ? p.IngressFilters : p.EgressFilters;
                     int start = ingress ? p.IngressStart : p.EgressStart;
                     for (int i = 0; i < rules.Length; i++)
                     {
                         RuleAt[start + i] = rules[i];
+                        FilterAt[start + i] = filters[i];
                         PolicyOf[start + i] = p;
                         Key[start + i] = KeyOf(rules[i], indexPaths);
                     }
@@ -142,6 +145,9 @@ namespace CalicoAlp.Core.Policy.Evaluation
         public bool Ingress { get; }
         /// <summary>The rule at each position, its policy and the criterion it is filed under.</summary>
         public CompiledRule[] RuleAt { get; }
+        /// <summary>The rule's pre-checks (<see cref="RuleFilter"/>), contiguous, so that a candidate that fails one is dropped
+        /// without reading the rule's objects.</summary>
+        public RuleFilter[] FilterAt { get; }
         public CompiledPolicy[] PolicyOf { get; }
         public IndexKey[] Key { get; }
         /// <summary>First and end (exclusive) rule position of each tier, by <see cref="CompiledTier.Id"/>.</summary>
@@ -595,6 +601,8 @@ namespace CalicoAlp.Core.Policy.Evaluation
         private readonly ulong[] _hashes;
         private readonly int[][] _lists;
         private readonly int _mask;
+        /// <summary>Bit L set when some key has length L (L &gt;= 63: bit 63), so that most probes end without hashing a slot.</summary>
+        private readonly ulong _lengths;
 
         public PathTable(Dictionary<string, List<int>> byPath)
         {
@@ -613,6 +621,7 @@ namespace CalicoAlp.Core.Policy.Evaluation
                 _keys[slot] = key;
                 _hashes[slot] = h;
                 _lists[slot] = [.. list];
+                _lengths |= 1UL << Math.Min(key.Length, 63);
             }
         }
 
@@ -620,6 +629,7 @@ namespace CalicoAlp.Core.Policy.Evaluation
 
         public int[]? Find(ulong hash, ReadOnlySpan<char> key)
         {
+            if ((_lengths & (1UL << Math.Min(key.Length, 63))) == 0) return null;
             int slot = (int)(hash & (ulong)_mask);
             while (true)
             {
