@@ -24,7 +24,7 @@ namespace CalicoAlp.Cmdlets
                     throw new AlpException("PolicyPathRequired", AlpErrorKind.InvalidArgument,
                         "-AccessLogPath replays logs against policy files: give -PolicyPath (files or folders).", "PolicyPath");
                 }
-                engine = EngineFor(ResolvePaths(), CalicoBehavior.Parse(CalicoVersion));
+                engine = EngineFor(ResolvePaths(), Behavior());
                 replayer = new AccessLogReplayer(engine, ReplayOptionsFor(engine));
                 files = AccessLogReplayer.ExpandFiles(ResolveLogPaths());
             }
@@ -45,7 +45,16 @@ namespace CalicoAlp.Cmdlets
             }
             Progress("Replaying access logs", $"{summary.Lines:N0} lines", 100, completed: true);
             WriteObject(summary);
-            foreach (var denied in sink.Denied) WriteObject(denied);
+            // The PSObjects (with their LogFile/LogLine note properties) are made only now, one at a time: PowerShell keeps
+            // a wrapped object's note properties in a process-wide weak table, and hundreds of thousands of live entries
+            // during the replay make every garbage collection of the replay slower.
+            foreach (var denied in sink.Denied)
+            {
+                var o = new PSObject(denied.Decision);
+                o.Properties.Add(new PSNoteProperty("LogFile", denied.File), preValidated: true);
+                o.Properties.Add(new PSNoteProperty("LogLine", denied.Line), preValidated: true);
+                WriteObject(o);
+            }
         }
 
         internal void ReportProgress(string activity, string status, int percent) => Progress(activity, status, percent);
@@ -78,7 +87,7 @@ namespace CalicoAlp.Cmdlets
             }
             else if (dstIp != null)
             {
-                destination = PodByIp(engine.PolicySet, dstIp) ?? new WorkloadInfo("default", "default", new Dictionary<string, string>(StringComparer.Ordinal));
+                destination = PodByIp(engine, dstIp) ?? new WorkloadInfo("default", "default", new Dictionary<string, string>(StringComparer.Ordinal));
             }
             if (!string.IsNullOrEmpty(SourcePrincipal) && !SpiffeIdentity.TryParse(SourcePrincipal, out _, out _))
             {
@@ -95,6 +104,9 @@ namespace CalicoAlp.Cmdlets
             };
         }
     }
+
+    /// <summary>A denied request and where in the logs it came from.</summary>
+    internal readonly record struct DeniedLine(RequestDecision Decision, string File, long Line);
 
     /// <summary>Writes errors and progress as they happen; keeps the denied requests to output after the summary.</summary>
     /// <remarks>Top-level and internal (not nested in the public cmdlet): PowerShell lists the module's exported types
@@ -113,15 +125,13 @@ namespace CalicoAlp.Cmdlets
             _summaryOnly = summaryOnly;
         }
 
-        public List<PSObject> Denied { get; } = new();
+        /// <summary>The denied requests in log order, output after the summary.</summary>
+        public List<DeniedLine> Denied { get; } = new();
 
         public void Decision(string file, long line, AlpRequest request, PolicyDecision decision)
         {
             if (_summaryOnly || decision.Verdict == Verdict.Allow) return;
-            var o = new PSObject(new RequestDecision(decision, request, _behavior, NoTrace));
-            o.Properties.Add(new PSNoteProperty("LogFile", file));
-            o.Properties.Add(new PSNoteProperty("LogLine", line));
-            Denied.Add(o);
+            Denied.Add(new DeniedLine(new RequestDecision(decision, request, _behavior, NoTrace), file, line));
         }
 
         public void Error(string file, long line, string message)
