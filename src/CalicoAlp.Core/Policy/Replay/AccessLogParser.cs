@@ -96,7 +96,7 @@ namespace CalicoAlp.Core.Policy.Replay
                     }
                     string? value = reader.TokenType switch
                     {
-                        JsonTokenType.String => Dash(reader.ValueSpan, reader.ValueIsEscaped) ? null : field == Field.Method ? InternMethod(reader.ValueSpan, reader) : reader.GetString(),
+                        JsonTokenType.String => Dash(reader.ValueSpan, reader.ValueIsEscaped) ? null : field == Field.Method ? InternMethod(reader.ValueSpan, reader) : Value(entry, field, ref reader),
                         JsonTokenType.Null => null,
                         _ => null,
                     };
@@ -125,6 +125,24 @@ namespace CalicoAlp.Core.Policy.Replay
             if (entry.PeerPrincipal == null && xfcc != null) entry.PeerPrincipal = XfccUri(xfcc);
             error = null;
             return true;
+        }
+
+        /// <summary>
+        /// The string value of the current token. Fields that repeat from line to line in a sidecar's log (path, protocol,
+        /// authority, upstream host, local address, peer identity, ...) come from the entry's cache of recent values when
+        /// the raw bytes are equal, so most lines allocate no string for them. Start time and client address differ on
+        /// every line and are not cached.
+        /// </summary>
+        private static string? Value(AccessLogEntry entry, Field field, ref Utf8JsonReader reader)
+        {
+            if (field == Field.StartTime || field == Field.DownstreamRemote || reader.ValueIsEscaped) return reader.GetString();
+            var cache = entry.Recent[(int)field] ??= new RecentStrings();
+            var raw = reader.ValueSpan;
+            var hit = cache.Find(raw);
+            if (hit != null) return hit;
+            var value = reader.GetString()!;
+            cache.Add(raw, value);
+            return value;
         }
 
         private static bool Dash(ReadOnlySpan<byte> v, bool escaped) => !escaped && (v.Length == 0 || (v.Length == 1 && v[0] == (byte)'-'));
