@@ -33,7 +33,7 @@ namespace CalicoAlp.Cmdlets
                 Terminate(ex);
                 return;
             }
-            var sink = new CmdletSink(this, engine.Behavior, SummaryOnly.IsPresent);
+            var sink = new CmdletSink(this, SummaryOnly.IsPresent);
             ReplaySummary summary;
             try
             {
@@ -45,17 +45,19 @@ namespace CalicoAlp.Cmdlets
             }
             Progress("Replaying access logs", $"{summary.Lines:N0} lines", 100, completed: true);
             WriteObject(summary);
-            // The PSObjects (with their LogFile/LogLine note properties) are made only now, one at a time: PowerShell keeps
-            // a wrapped object's note properties in a process-wide weak table, and hundreds of thousands of live entries
-            // during the replay make every garbage collection of the replay slower.
+            // The RequestDecisions and their PSObjects (LogFile/LogLine note properties) are made only now, one at a time:
+            // PowerShell keeps a wrapped object's note properties in a process-wide weak table, and hundreds of thousands
+            // of them (and of decision objects) kept alive during the replay make each of its garbage collections slower.
             foreach (var denied in sink.Denied)
             {
-                var o = new PSObject(denied.Decision);
+                var o = new PSObject(new RequestDecision(denied.Decision, denied.Request, engine.Behavior, NoTraceSteps));
                 o.Properties.Add(new PSNoteProperty("LogFile", denied.File), preValidated: true);
                 o.Properties.Add(new PSNoteProperty("LogLine", denied.Line), preValidated: true);
                 WriteObject(o);
             }
         }
+
+        private static readonly IReadOnlyList<TraceStep> NoTraceSteps = Array.Empty<TraceStep>();
 
         internal void ReportProgress(string activity, string status, int percent) => Progress(activity, status, percent);
 
@@ -105,8 +107,8 @@ namespace CalicoAlp.Cmdlets
         }
     }
 
-    /// <summary>A denied request and where in the logs it came from.</summary>
-    internal readonly record struct DeniedLine(RequestDecision Decision, string File, long Line);
+    /// <summary>A denied request and where in the logs it came from (the RequestDecision is made when it is written).</summary>
+    internal readonly record struct DeniedLine(AlpRequest Request, PolicyDecision Decision, string File, long Line);
 
     /// <summary>Writes errors and progress as they happen; keeps the denied requests to output after the summary.</summary>
     /// <remarks>Top-level and internal (not nested in the public cmdlet): PowerShell lists the module's exported types
@@ -114,14 +116,11 @@ namespace CalicoAlp.Cmdlets
     internal sealed class CmdletSink : IReplaySink
     {
         private readonly TestAlpRequestCommand _cmdlet;
-        private readonly CalicoBehavior _behavior;
         private readonly bool _summaryOnly;
-        private static readonly IReadOnlyList<TraceStep> NoTrace = Array.Empty<TraceStep>();
 
-        public CmdletSink(TestAlpRequestCommand cmdlet, CalicoBehavior behavior, bool summaryOnly)
+        public CmdletSink(TestAlpRequestCommand cmdlet, bool summaryOnly)
         {
             _cmdlet = cmdlet;
-            _behavior = behavior;
             _summaryOnly = summaryOnly;
         }
 
@@ -131,7 +130,7 @@ namespace CalicoAlp.Cmdlets
         public void Decision(string file, long line, AlpRequest request, PolicyDecision decision)
         {
             if (_summaryOnly || decision.Verdict == Verdict.Allow) return;
-            Denied.Add(new DeniedLine(new RequestDecision(decision, request, _behavior, NoTrace), file, line));
+            Denied.Add(new DeniedLine(request, decision, file, line));
         }
 
         public void Error(string file, long line, string message)
