@@ -269,6 +269,10 @@ function Get-NuGetPackagesRoot {
     ((& dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', '').Trim()
 }
 
+function Get-LoadAverage {
+    if (Test-Path /proc/loadavg) { ((Get-Content /proc/loadavg -Raw) -split ' ')[0..2] -join ' ' } else { 'n/a' }
+}
+
 function Get-BenchStats([double[]] $Values) {
     $sorted = @($Values | Sort-Object)
     $n = $sorted.Count
@@ -313,6 +317,7 @@ function Invoke-CmdletBench {
         }
         $logs[$count] = $file
     }
+    $loadStart = Get-LoadAverage
     $dotnetPwsh = @('dotnet', 'pwsh')
     $dest = "@{ DestinationNamespace = 'web'; DestinationServiceAccount = 'api'; DestinationLabels = @{ app = 'api' } }"
     $prelude = "`$ErrorActionPreference = 'Stop'; Import-Module '$module'; `$dest = $dest"
@@ -321,8 +326,8 @@ function Invoke-CmdletBench {
         $rows.Add([pscustomobject]@{ Figure = $Figure; Target = $Target; Median = $Stats.Median; Min = $Stats.Min; Max = $Stats.Max; Runs = $Stats.Runs; Unit = $Unit; Met = $Met; Note = $Note })
     }
     function Measure-Replay([string] $Log, [string] $Extra, [int] $Count) {
-        $script = "$prelude`n`$sw = [Diagnostics.Stopwatch]::StartNew()`n`$r = Test-AlpRequest -PolicyPath '$policy' -AccessLogPath '$Log' @dest $Extra`n`$sw.Stop()`n" +
-            "`$s = @(`$r)[0]; `"BENCH seconds=`$(`$sw.Elapsed.TotalSeconds) objects=`$(@(`$r).Count) lines=`$(`$s.Lines) allowed=`$(`$s.Allowed) denied=`$(`$s.Denied) errors=`$(`$s.Errors)`""
+        $script = "$prelude`n`$me = [Diagnostics.Process]::GetCurrentProcess(); `$cpu = `$me.TotalProcessorTime`n`$sw = [Diagnostics.Stopwatch]::StartNew()`n`$r = Test-AlpRequest -PolicyPath '$policy' -AccessLogPath '$Log' @dest $Extra`n`$sw.Stop(); `$me.Refresh()`n" +
+            "`$s = @(`$r)[0]; `"BENCH seconds=`$(`$sw.Elapsed.TotalSeconds) cpu=`$((`$me.TotalProcessorTime - `$cpu).TotalSeconds) objects=`$(@(`$r).Count) lines=`$(`$s.Lines) allowed=`$(`$s.Allowed) denied=`$(`$s.Denied) errors=`$(`$s.Errors)`""
         foreach ($i in 1..$Count) { Invoke-BenchProcess $dotnetPwsh $script }
     }
 
@@ -333,7 +338,9 @@ function Invoke-CmdletBench {
         $first = $res[0]
         $stats = Get-BenchStats ($res | ForEach-Object { [double] $_.seconds })
         $wall = Get-BenchStats ($res | ForEach-Object { $_.Wall })
+        $cpu = Get-BenchStats ($res | ForEach-Object { [double] $_.cpu })
         Add-Row "1M lines, $($mode.Name): command" '<= 10 s' $stats 's' ($stats.Median -le 10) "$($first.lines) lines: $($first.allowed) allowed, $($first.denied) denied, $($first.objects) objects out"
+        Add-Row "1M lines, $($mode.Name): CPU time of the command" '-' $cpu 's' '-' 'all threads of the process (GC included)'
         Add-Row "1M lines, $($mode.Name): whole process" '-' $wall 's' '-' 'dotnet pwsh start + Import-Module + command'
     }
 
@@ -362,11 +369,17 @@ function Invoke-CmdletBench {
         "for (`$i = 0; `$i -lt 100000; `$i++) { `$requests[`$i] = [pscustomobject]@{ SourcePrincipal = `$principals[`$rng.Next(4)]; SourceIP = `"10.1.`$(`$rng.Next(4)).`$(`$rng.Next(1, 50))`"; SourcePort = `$rng.Next(32768, 61000); DestinationPort = 8080; Method = `$methods[`$rng.Next(6)]; Path = `$paths[`$rng.Next(6)] } }`n" +
         "`$sw = [Diagnostics.Stopwatch]::StartNew()`n`$null = `$requests | Test-AlpRequest -PolicyPath '$policy' @dest`n`$sw.Stop()`n" +
         "`$kube = [AppDomain]::CurrentDomain.GetAssemblies().GetName().Name -contains 'KubernetesClient'`n" +
-        "`"BENCH seconds=`$(`$sw.Elapsed.TotalSeconds) kube=`$kube`""
+        "# Reference, afterwards in the same process: an empty advanced function with Test-AlpRequest's parameters (PowerShell's binding alone).`n" +
+        "`$meta = [Management.Automation.CommandMetadata]::new((Get-Command Test-AlpRequest))`n" +
+        "`$null = New-Item function:Test-BindingOnly -Value ([scriptblock]::Create([Management.Automation.ProxyCommand]::GetCmdletBindingAttribute(`$meta) + 'param(' + [Management.Automation.ProxyCommand]::GetParamBlock(`$meta) + ') process { }'))`n" +
+        "`$sw2 = [Diagnostics.Stopwatch]::StartNew()`n`$null = `$requests | Test-BindingOnly -PolicyPath '$policy' @dest`n`$sw2.Stop()`n" +
+        "`"BENCH seconds=`$(`$sw.Elapsed.TotalSeconds) kube=`$kube binding=`$(`$sw2.Elapsed.TotalSeconds)`""
     $pipe = @(foreach ($i in 1..$Runs) { Invoke-BenchProcess $dotnetPwsh $pipeScript })
     $ps = Get-BenchStats ($pipe | ForEach-Object { 100000 / [double] $_.seconds })
     $kubeLoaded = @($pipe | Where-Object { $_.kube -ne 'False' }).Count -gt 0
-    Add-Row '100k piped objects, `$null = $requests | Test-AlpRequest' '>= 30,000/s' $ps 'decisions/s' ($ps.Median -ge 30000) "KubernetesClient loaded: $kubeLoaded"
+    Add-Row '100k piped objects, $null = $requests | Test-AlpRequest' '>= 30,000/s' $ps 'decisions/s' ($ps.Median -ge 30000) "KubernetesClient loaded: $kubeLoaded"
+    $bind = Get-BenchStats ($pipe | ForEach-Object { 100000 / [double] $_.binding })
+    Add-Row '100k piped objects, empty function with the same parameters' '-' $bind 'records/s' '-' "PowerShell's parameter binding alone (ProxyCommand param block, process { }), same process, afterwards"
 
     # 4. Start-up: bare pwsh vs pwsh + Import-Module, through 'dotnet pwsh' and through the pwsh apphost of the tool package.
     $startupRuns = [math]::Max($Runs, 5)
@@ -374,30 +387,46 @@ function Invoke-CmdletBench {
     $appHost = Join-Path (Get-NuGetPackagesRoot) "powershell/$version/tools/net10.0/any/unix/pwsh"
     $launchers = [ordered]@{ 'dotnet pwsh' = $dotnetPwsh }
     if (Test-Path $appHost) { $launchers['pwsh apphost'] = @($appHost) }
+    # Reference: an empty script module (one function). Whatever it costs is PowerShell's own first Import-Module.
+    $emptyModule = Join-Path $bench 'EmptyModule/EmptyModule.psd1'
+    New-Item -ItemType Directory -Force -Path (Split-Path $emptyModule) | Out-Null
+    Set-Content -LiteralPath (Join-Path $bench 'EmptyModule/EmptyModule.psm1') -Value 'function Get-Nothing { }'
+    Set-Content -LiteralPath $emptyModule -Value "@{ RootModule = 'EmptyModule.psm1'; ModuleVersion = '1.0'; FunctionsToExport = @('Get-Nothing') }"
+    $imports = [ordered]@{ 'CalicoAlp' = $module; 'empty module' = $emptyModule }
     Write-Host "4. Start-up ($startupRuns runs of each, interleaved)"
     $times = @{}
     foreach ($i in 1..$startupRuns) {
         foreach ($name in $launchers.Keys) {
-            foreach ($kind in 'bare', 'import') {
-                $script = if ($kind -eq 'bare') { 'exit' } else { "Import-Module '$module'; exit" }
-                $times["$name $kind"] += @((Invoke-BenchProcess $launchers[$name] $script).Wall)
+            $times["$name bare"] += @((Invoke-BenchProcess $launchers[$name] 'exit').Wall)
+            foreach ($m in $imports.Keys) {
+                $times["$name $m"] += @((Invoke-BenchProcess $launchers[$name] "Import-Module '$($imports[$m])'; exit").Wall)
             }
         }
-        $times['in-process'] += @([double] (Invoke-BenchProcess $dotnetPwsh "`$sw = [Diagnostics.Stopwatch]::StartNew(); Import-Module '$module'; `"BENCH seconds=`$(`$sw.Elapsed.TotalSeconds)`"").seconds)
+        foreach ($m in $imports.Keys) {
+            $times["in-process $m"] += @([double] (Invoke-BenchProcess $dotnetPwsh "`$sw = [Diagnostics.Stopwatch]::StartNew(); Import-Module '$($imports[$m])'; `"BENCH seconds=`$(`$sw.Elapsed.TotalSeconds)`"").seconds * 1000)
+        }
     }
     foreach ($name in $launchers.Keys) {
         $bare = Get-BenchStats $times["$name bare"]
-        $import = Get-BenchStats $times["$name import"]
         Add-Row "$name -NoProfile -c 'exit'" '-' $bare 's' '-' ''
-        Add-Row "$name -NoProfile -c 'Import-Module; exit'" '-' $import 's' '-' ''
-        # Paired: each import run minus the bare run just before it (the box's load drifts between iterations).
-        $paired = Get-BenchStats (0..($startupRuns - 1) | ForEach-Object { ($times["$name import"][$_] - $times["$name bare"][$_]) * 1000 })
-        Add-Row "$name, Import-Module adds (paired runs)" '<= 150 ms' $paired 'ms' ($paired.Median -le 150) "difference of the medians: $([math]::Round(($import.Median - $bare.Median) * 1000)) ms"
+        foreach ($m in $imports.Keys) {
+            $import = Get-BenchStats $times["$name $m"]
+            Add-Row "$name -NoProfile -c 'Import-Module <$m>; exit'" '-' $import 's' '-' ''
+            # Paired: each import run minus the bare run of the same iteration (the box's load drifts between iterations).
+            $paired = Get-BenchStats (0..($startupRuns - 1) | ForEach-Object { ($times["$name $m"][$_] - $times["$name bare"][$_]) * 1000 })
+            $target = if ($m -eq 'CalicoAlp') { '<= 150 ms' } else { '-' }
+            $met = if ($m -eq 'CalicoAlp') { $paired.Median -le 150 } else { '-' }
+            Add-Row "$name, Import-Module <$m> adds (paired runs)" $target $paired 'ms' $met "difference of the medians: $([math]::Round(($import.Median - $bare.Median) * 1000)) ms"
+        }
     }
-    $inProc = Get-BenchStats ($times['in-process'] | ForEach-Object { $_ * 1000 })
-    Add-Row 'Import-Module inside pwsh (Stopwatch)' '-' $inProc 'ms' '-' 'dotnet pwsh, fresh process each'
+    foreach ($m in $imports.Keys) {
+        Add-Row "Import-Module <$m> inside pwsh (Stopwatch)" '-' (Get-BenchStats $times["in-process $m"]) 'ms' '-' 'dotnet pwsh, a fresh process each run'
+    }
+    $own = Get-BenchStats (0..($startupRuns - 1) | ForEach-Object { $times['in-process CalicoAlp'][$_] - $times['in-process empty module'][$_] })
+    Add-Row 'Import-Module: CalicoAlp minus empty module (in pwsh, paired)' '-' $own 'ms' '-' "CalicoAlp's own share of the import"
 
     Write-Host "`nCmdlet-level figures (policy: the replay tests' policy set, $policy; logs: $bench, seed $seed)"
+    Write-Host "Load average (1/5/15 min) at the start: $loadStart; at the end: $(Get-LoadAverage); $([Environment]::ProcessorCount) cores"
     $rows | Format-Table Figure, Target, @{ n = 'Median'; e = { '{0:N2}' -f $_.Median } }, @{ n = 'Min'; e = { '{0:N2}' -f $_.Min } },
         @{ n = 'Max'; e = { '{0:N2}' -f $_.Max } }, Unit, Runs, Met, Note -AutoSize | Out-String -Width 250 | Write-Host
 }
