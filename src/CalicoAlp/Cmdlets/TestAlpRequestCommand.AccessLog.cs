@@ -24,7 +24,7 @@ namespace CalicoAlp.Cmdlets
                     throw new AlpException("PolicyPathRequired", AlpErrorKind.InvalidArgument,
                         "-AccessLogPath replays logs against policy files: give -PolicyPath (files or folders).", "PolicyPath");
                 }
-                engine = EngineFor(ResolvePaths(), CalicoBehavior.Parse(CalicoVersion));
+                engine = EngineFor(ResolvePaths(), Behavior());
                 replayer = new AccessLogReplayer(engine, ReplayOptionsFor(engine));
                 files = AccessLogReplayer.ExpandFiles(ResolveLogPaths());
             }
@@ -33,7 +33,7 @@ namespace CalicoAlp.Cmdlets
                 Terminate(ex);
                 return;
             }
-            var sink = new CmdletSink(this, engine.Behavior, SummaryOnly.IsPresent);
+            var sink = new CmdletSink(this, SummaryOnly.IsPresent);
             ReplaySummary summary;
             try
             {
@@ -45,8 +45,19 @@ namespace CalicoAlp.Cmdlets
             }
             Progress("Replaying access logs", $"{summary.Lines:N0} lines", 100, completed: true);
             WriteObject(summary);
-            foreach (var denied in sink.Denied) WriteObject(denied);
+            // The RequestDecisions and their PSObjects (LogFile/LogLine note properties) are made only now, one at a time:
+            // PowerShell keeps a wrapped object's note properties in a process-wide weak table, and hundreds of thousands
+            // of them (and of decision objects) kept alive during the replay make each of its garbage collections slower.
+            foreach (var denied in sink.Denied)
+            {
+                var o = new PSObject(new RequestDecision(denied.Decision, denied.Request, engine.Behavior, NoTraceSteps));
+                o.Properties.Add(new PSNoteProperty("LogFile", denied.File), preValidated: true);
+                o.Properties.Add(new PSNoteProperty("LogLine", denied.Line), preValidated: true);
+                WriteObject(o);
+            }
         }
+
+        private static readonly IReadOnlyList<TraceStep> NoTraceSteps = Array.Empty<TraceStep>();
 
         internal void ReportProgress(string activity, string status, int percent) => Progress(activity, status, percent);
 
@@ -78,7 +89,7 @@ namespace CalicoAlp.Cmdlets
             }
             else if (dstIp != null)
             {
-                destination = PodByIp(engine.PolicySet, dstIp) ?? new WorkloadInfo("default", "default", new Dictionary<string, string>(StringComparer.Ordinal));
+                destination = PodByIp(engine, dstIp) ?? new WorkloadInfo("default", "default", new Dictionary<string, string>(StringComparer.Ordinal));
             }
             if (!string.IsNullOrEmpty(SourcePrincipal) && !SpiffeIdentity.TryParse(SourcePrincipal, out _, out _))
             {
@@ -96,32 +107,30 @@ namespace CalicoAlp.Cmdlets
         }
     }
 
+    /// <summary>A denied request and where in the logs it came from (the RequestDecision is made when it is written).</summary>
+    internal readonly record struct DeniedLine(AlpRequest Request, PolicyDecision Decision, string File, long Line);
+
     /// <summary>Writes errors and progress as they happen; keeps the denied requests to output after the summary.</summary>
     /// <remarks>Top-level and internal (not nested in the public cmdlet): PowerShell lists the module's exported types
     /// before CalicoAlp.Core can be resolved, and a nested type implementing a Core interface would make that fail.</remarks>
     internal sealed class CmdletSink : IReplaySink
     {
         private readonly TestAlpRequestCommand _cmdlet;
-        private readonly CalicoBehavior _behavior;
         private readonly bool _summaryOnly;
-        private static readonly IReadOnlyList<TraceStep> NoTrace = Array.Empty<TraceStep>();
 
-        public CmdletSink(TestAlpRequestCommand cmdlet, CalicoBehavior behavior, bool summaryOnly)
+        public CmdletSink(TestAlpRequestCommand cmdlet, bool summaryOnly)
         {
             _cmdlet = cmdlet;
-            _behavior = behavior;
             _summaryOnly = summaryOnly;
         }
 
-        public List<PSObject> Denied { get; } = new();
+        /// <summary>The denied requests in log order, output after the summary.</summary>
+        public List<DeniedLine> Denied { get; } = new();
 
         public void Decision(string file, long line, AlpRequest request, PolicyDecision decision)
         {
             if (_summaryOnly || decision.Verdict == Verdict.Allow) return;
-            var o = new PSObject(new RequestDecision(decision, request, _behavior, NoTrace));
-            o.Properties.Add(new PSNoteProperty("LogFile", file));
-            o.Properties.Add(new PSNoteProperty("LogLine", line));
-            Denied.Add(o);
+            Denied.Add(new DeniedLine(request, decision, file, line));
         }
 
         public void Error(string file, long line, string message)

@@ -26,6 +26,17 @@ namespace CalicoAlp.Cmdlets
         private const string RequestSet = "Request";
         private const string AccessLogSet = "AccessLog";
         private readonly Dictionary<string, PolicyEngine> _engines = new(StringComparer.Ordinal);
+        // Per-record caches (a pipeline usually binds the same -PolicyPath/-CalicoVersion to every record): resolving a
+        // provider path costs more than evaluating a request, so the last resolution is reused while the current
+        // location and the -PolicyPath strings are the same.
+        private string? _resolvedKey;
+        private List<string>? _resolvedPaths;
+        private string? _behaviorText;
+        private CalicoBehavior? _behavior;
+        private readonly Dictionary<PolicyEngine, Dictionary<IPAddress, WorkloadInfo>> _podsByIp = new();
+        private PolicyEngine? _lastEngine;
+        private List<string>? _lastEnginePaths;
+        private CalicoBehavior? _lastEngineBehavior;
 
         /// <summary>Envoy access log files, folders or wildcards (JSON lines or the default text format) to replay.</summary>
         [Parameter(Mandatory = true, ParameterSetName = AccessLogSet)]
@@ -139,7 +150,7 @@ namespace CalicoAlp.Cmdlets
                 if (PolicyPath.Length == 0)
                 {
                     api = Connect();
-                    engine = ClusterEngine(api, CalicoBehavior.Parse(CalicoVersion));
+                    engine = ClusterEngine(api, Behavior());
                 }
                 else
                 {
@@ -148,7 +159,7 @@ namespace CalicoAlp.Cmdlets
                         throw new AlpException("PodNeedsCluster", AlpErrorKind.InvalidArgument,
                             "-Source and -Destination name live pods: omit -PolicyPath to read policies and pods from the cluster, or describe the workloads with -Source*/-Destination* parameters.", "PolicyPath");
                     }
-                    engine = EngineFor(ResolvePaths(), CalicoBehavior.Parse(CalicoVersion));
+                    engine = EngineFor(ResolvePaths(), Behavior());
                 }
             }
             catch (AlpException ex)
@@ -160,10 +171,10 @@ namespace CalicoAlp.Cmdlets
             {
                 (WorkloadInfo Workload, IPAddress? IP)? sourcePod = api != null && Source != null ? Run(ct => Core.Policy.Cluster.ClusterPolicySource.GetPodAsync(api, Source, ct)) : null;
                 (WorkloadInfo Workload, IPAddress? IP)? destinationPod = api != null && Destination != null ? Run(ct => Core.Policy.Cluster.ClusterPolicySource.GetPodAsync(api, Destination, ct)) : null;
-                var request = BuildRequest(engine.PolicySet, sourcePod, destinationPod);
+                var request = BuildRequest(engine, sourcePod, destinationPod);
                 var trace = NoTrace.IsPresent ? null : new List<TraceStep>();
                 var decision = engine.Evaluate(request, trace);
-                if (trace != null)
+                if (trace != null && trace.Count > 0 && VerboseWanted())
                 {
                     foreach (var step in trace) WriteVerbose(step.ToString());
                 }
@@ -175,7 +186,47 @@ namespace CalicoAlp.Cmdlets
             }
         }
 
+        /// <summary>
+        /// False only when the Verbose stream is certainly off (-Verbose:$false, or no -Verbose and $VerbosePreference
+        /// SilentlyContinue or Ignore): then the trace steps are not formatted for WriteVerbose, which would drop them.
+        /// </summary>
+        private bool VerboseWanted()
+        {
+            if (MyInvocation.BoundParameters.TryGetValue("Verbose", out var bound))
+            {
+                return bound is not SwitchParameter s || s.IsPresent;
+            }
+            var preference = SessionState.PSVariable.GetValue("VerbosePreference");
+            if (preference != null && LanguagePrimitives.TryConvertTo<ActionPreference>(preference, CultureInfo.InvariantCulture, out var p))
+            {
+                return p != ActionPreference.SilentlyContinue && p != ActionPreference.Ignore;
+            }
+            return true;
+        }
+
+        /// <summary>-CalicoVersion parsed (the last value is kept: the same for every record in practice).</summary>
+        private CalicoBehavior Behavior()
+        {
+            if (_behavior == null || !string.Equals(_behaviorText, CalicoVersion, StringComparison.Ordinal))
+            {
+                _behavior = CalicoBehavior.Parse(CalicoVersion);
+                _behaviorText = CalicoVersion;
+            }
+            return _behavior;
+        }
+
+        /// <summary>-PolicyPath resolved against the current location; the last resolution is reused for the same location and strings.</summary>
         private List<string> ResolvePaths()
+        {
+            var key = SessionState.Path.CurrentLocation.Path + "\u0001" + string.Join("\u0001", PolicyPath);
+            if (_resolvedPaths != null && string.Equals(key, _resolvedKey, StringComparison.Ordinal)) return _resolvedPaths;
+            var resolved = ResolvePathsUncached();
+            _resolvedKey = key;
+            _resolvedPaths = resolved;
+            return resolved;
+        }
+
+        private List<string> ResolvePathsUncached()
         {
             var resolved = new List<string>();
             foreach (var p in PolicyPath)
@@ -206,15 +257,25 @@ namespace CalicoAlp.Cmdlets
 
         private PolicyEngine EngineFor(List<string> paths, CalicoBehavior behavior)
         {
+            // The resolved paths and the behaviour are the cached instances while they do not change: no key to build.
+            if (_lastEngine != null && ReferenceEquals(paths, _lastEnginePaths) && ReferenceEquals(behavior, _lastEngineBehavior)) return _lastEngine;
             var key = string.Join("\n", paths) + "\n" + behavior;
-            if (_engines.TryGetValue(key, out var engine)) return engine;
+            if (!_engines.TryGetValue(key, out var engine)) engine = CompileFiles(key, paths, behavior);
+            _lastEngine = engine;
+            _lastEnginePaths = paths;
+            _lastEngineBehavior = behavior;
+            return engine;
+        }
+
+        private PolicyEngine CompileFiles(string key, List<string> paths, CalicoBehavior behavior)
+        {
             var set = PolicySet.Empty;
             foreach (var p in paths)
             {
                 WriteVerbose($"Loading policy from {p}");
                 set = set.Merge(PolicyLoader.LoadPath(p));
             }
-            engine = PolicyEngine.Compile(set, behavior);
+            var engine = PolicyEngine.Compile(set, behavior);
             WriteVerbose($"Compiled {set.Policies.Count} policies, {set.Profiles.Count} profiles, {engine.IpSetCount} selector IP sets for Calico {behavior}");
             _engines[key] = engine;
             return engine;
@@ -249,21 +310,28 @@ namespace CalicoAlp.Cmdlets
             return d;
         }
 
-        private static WorkloadInfo? PodByIp(PolicySet set, IPAddress? ip)
+        /// <summary>The loaded Pod owning <paramref name="ip"/> (the first one read), from an index built once per engine.</summary>
+        private WorkloadInfo? PodByIp(PolicyEngine engine, IPAddress? ip)
         {
             if (ip == null) return null;
-            foreach (var pod in set.Pods)
+            if (!_podsByIp.TryGetValue(engine, out var pods))
             {
-                foreach (var podIp in pod.IPs)
+                pods = new Dictionary<IPAddress, WorkloadInfo>();
+                foreach (var pod in engine.PolicySet.Pods)
                 {
-                    if (IPAddress.TryParse(podIp, out var a) && a.Equals(ip))
-                        return new WorkloadInfo(pod.Namespace, pod.ServiceAccount, pod.Labels) { NamedPorts = pod.NamedPorts };
+                    WorkloadInfo? workload = null;
+                    foreach (var podIp in pod.IPs)
+                    {
+                        if (IPAddress.TryParse(podIp, out var a))
+                            pods.TryAdd(a, workload ??= new WorkloadInfo(pod.Namespace, pod.ServiceAccount, pod.Labels) { NamedPorts = pod.NamedPorts });
+                    }
                 }
+                _podsByIp[engine] = pods;
             }
-            return null;
+            return pods.TryGetValue(ip, out var w) ? w : null;
         }
 
-        private AlpRequest BuildRequest(PolicySet set, (WorkloadInfo Workload, IPAddress? IP)? sourcePod = null, (WorkloadInfo Workload, IPAddress? IP)? destinationPod = null)
+        private AlpRequest BuildRequest(PolicyEngine engine, (WorkloadInfo Workload, IPAddress? IP)? sourcePod = null, (WorkloadInfo Workload, IPAddress? IP)? destinationPod = null)
         {
             var srcIp = ParseIp(SourceIP, nameof(SourceIP)) ?? sourcePod?.IP;
             var dstIp = ParseIp(DestinationIP, nameof(DestinationIP)) ?? destinationPod?.IP;
@@ -283,12 +351,12 @@ namespace CalicoAlp.Cmdlets
             WorkloadInfo? source = sourcePod != null ? sourcePod.Value.Workload
                 : SourceLabels != null || !string.IsNullOrEmpty(SourceNamespace) || !string.IsNullOrEmpty(SourceServiceAccount)
                 ? new WorkloadInfo(SourceNamespace ?? principalNs ?? "default", SourceServiceAccount ?? principalSa ?? "default", SourceLabels == null ? new Dictionary<string, string>() : Labels(SourceLabels))
-                : PodByIp(set, srcIp);
+                : PodByIp(engine, srcIp);
             WorkloadInfo? destination = destinationPod != null ? destinationPod.Value.Workload
-                : DestinationLabels != null || DestinationNamespace != null || PodByIp(set, dstIp) == null
+                : DestinationLabels != null || DestinationNamespace != null || PodByIp(engine, dstIp) == null
                 ? new WorkloadInfo(DestinationNamespace ?? "default", DestinationServiceAccount ?? "default",
                     DestinationLabels != null ? Labels(DestinationLabels) : new Dictionary<string, string>(StringComparer.Ordinal))
-                : PodByIp(set, dstIp);
+                : PodByIp(engine, dstIp);
             bool principalBound = MyInvocation.BoundParameters.ContainsKey(nameof(SourcePrincipal));
             string principal = principalBound ? SourcePrincipal ?? "" : source?.Principal ?? "";
             return new AlpRequest

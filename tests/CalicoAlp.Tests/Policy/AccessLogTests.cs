@@ -235,6 +235,28 @@ status: {podIP: 10.1.0.5}
             Assert.Equal(port, p);
         }
 
+        [Fact]
+        public void Json_comments_are_skipped_and_repeated_values_are_read_like_new_ones()
+        {
+            var entry = new AccessLogEntry();
+            const string plain = "{\"method\":\"GET\",\"path\":\"/v1/items\",\"downstream_remote_address\":\"10.1.0.5:4000\",\"downstream_local_address\":\"10.2.0.7:8080\",\"downstream_peer_uri_san\":\"spiffe://cluster.local/ns/web/sa/frontend\"}";
+            const string commented = "{/* a */\"method\":\"GET\",\"path\":/* b */\"/v1/items\",\"downstream_remote_address\":\"10.1.0.5:4000\",\"downstream_local_address\":\"10.2.0.7:8080\",\"downstream_peer_uri_san\":\"spiffe://cluster.local/ns/web/sa/frontend\"/* c */}";
+            // Alternating lines: the recently-decoded-value cache must give each line its own values.
+            const string other = "{\"method\":\"POST\",\"path\":\"/v2/orders\",\"downstream_remote_address\":\"10.1.0.6:4001\",\"downstream_local_address\":\"10.2.0.8:9090\"}";
+            foreach (var line in new[] { plain, other, commented, other, plain })
+            {
+                Assert.True(AccessLogParser.TryParse(Encoding.UTF8.GetBytes(line), entry, out var error), error);
+                bool first = line != other;
+                Assert.Equal(first ? "GET" : "POST", entry.Method);
+                Assert.Equal(first ? "/v1/items" : "/v2/orders", entry.Path);
+                Assert.Equal(first ? "10.1.0.5:4000" : "10.1.0.6:4001", entry.DownstreamRemoteAddress);
+                Assert.Equal(first ? "10.2.0.7:8080" : "10.2.0.8:9090", entry.DownstreamLocalAddress);
+                Assert.Equal(first ? "spiffe://cluster.local/ns/web/sa/frontend" : null, entry.PeerPrincipal);
+            }
+            Assert.False(AccessLogParser.TryParse(Encoding.UTF8.GetBytes("{\"method\":\"GET\",}"), entry, out var bad));
+            Assert.StartsWith("invalid JSON: ", bad, StringComparison.Ordinal);
+        }
+
         // ------------------------------------------------------------------ the cmdlet
 
         private static PowerShell Host()

@@ -93,6 +93,44 @@ $rows | Test-AlpRequest");
             Assert.Equal(CheckStatus.INVALID_ARGUMENT, results[3].Status);
         }
 
+        [Theory]
+        [InlineData("", "", false)]
+        [InlineData("", "-Verbose", true)]
+        [InlineData("$VerbosePreference = 'Continue'", "", true)]
+        [InlineData("$VerbosePreference = 'Continue'", "-Verbose:$false", false)]
+        public void Writes_the_trace_to_the_verbose_stream_only_when_it_is_on(string before, string switches, bool expected)
+        {
+            using var ps = Host();
+            ps.AddScript($@"{before}
+@([pscustomobject]@{{ SourceIP = '10.1.0.5'; Method = 'GET'; Path = '/v1' }}, [pscustomobject]@{{ SourceIP = '10.1.0.5'; Method = 'POST'; Path = '/v1' }}) |
+    Test-AlpRequest -PolicyPath '{_dir}' -DestinationNamespace web -DestinationLabels @{{ app = 'api' }} {switches}");
+            var results = ps.Invoke().Select(o => (RequestDecision)o.BaseObject).ToList();
+            Assert.False(ps.HadErrors, string.Join("; ", ps.Streams.Error));
+            Assert.Equal(2, results.Count);
+            var steps = results.SelectMany(d => d.Trace).Select(t => t.ToString()).ToList();
+            Assert.NotEmpty(steps);
+            var verbose = ps.Streams.Verbose.Select(v => v.Message).Where(m => !m.StartsWith("Loading policy", StringComparison.Ordinal) && !m.StartsWith("Compiled ", StringComparison.Ordinal)).ToList();
+            Assert.Equal(expected ? steps : [], verbose);
+        }
+
+        [Fact]
+        public void Relative_policy_paths_follow_the_current_location_from_record_to_record()
+        {
+            // Two folders with a policy.yaml each: the first allows GET /v1, the second has no allow rule (tier default Deny).
+            var allow = Directory.CreateDirectory(Path.Combine(_dir, "allow")).FullName;
+            var deny = Directory.CreateDirectory(Path.Combine(_dir, "deny")).FullName;
+            File.Copy(Path.Combine(_dir, "policy.yaml"), Path.Combine(allow, "policy.yaml"));
+            File.WriteAllText(Path.Combine(deny, "policy.yaml"), "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: api, namespace: web}\nspec:\n  selector: app == 'api'\n  ingress: []\n");
+            using var ps = Host();
+            ps.AddScript($@"
+Set-Location '{allow}'
+'{allow}', '{allow}', '{deny}', '{allow}' | ForEach-Object {{ Set-Location $_; [pscustomobject]@{{ SourceNamespace = 'web'; SourceServiceAccount = 'frontend'; Method = 'GET'; Path = '/v1' }} }} |
+    Test-AlpRequest -PolicyPath policy.yaml -DestinationNamespace web -DestinationLabels @{{ app = 'api' }} -NoTrace");
+            var results = ps.Invoke().Select(o => ((RequestDecision)o.BaseObject).Decision).ToList();
+            Assert.False(ps.HadErrors, string.Join("; ", ps.Streams.Error));
+            Assert.Equal([Verdict.Allow, Verdict.Allow, Verdict.Deny, Verdict.Allow], results);
+        }
+
         [Fact]
         public void Egress_direction_evaluates_the_source_endpoint()
         {

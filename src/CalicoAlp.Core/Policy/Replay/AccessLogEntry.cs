@@ -20,6 +20,9 @@ namespace CalicoAlp.Core.Policy.Replay
         public string? PeerPrincipal { get; set; }
         public string? ForwardedFor { get; set; }
 
+        /// <summary>Per JSON field: recently decoded values (see AccessLogParser), kept across <see cref="Clear"/>.</summary>
+        internal RecentStrings?[] Recent { get; } = new RecentStrings?[16];
+
         public void Clear()
         {
             Method = Path = Protocol = Authority = StartTime = UpstreamHost = null;
@@ -53,6 +56,35 @@ namespace CalicoAlp.Core.Policy.Replay
                 s = s.Slice(0, colon);
             }
             return System.Net.IPAddress.TryParse(s, out ip);
+        }
+    }
+
+    /// <summary>A few recently decoded strings with their UTF-8 bytes (replaced round-robin).</summary>
+    internal sealed class RecentStrings
+    {
+        private const int Size = 8;
+        private const int MaxBytes = 512;
+        private readonly byte[][] _bytes = new byte[Size][];
+        private readonly string[] _strings = new string[Size];
+        private int _count;
+        private int _next;
+
+        public string? Find(ReadOnlySpan<byte> utf8)
+        {
+            for (int i = 0; i < _count; i++)
+            {
+                if (utf8.SequenceEqual(_bytes[i])) return _strings[i];
+            }
+            return null;
+        }
+
+        public void Add(ReadOnlySpan<byte> utf8, string value)
+        {
+            if (utf8.Length > MaxBytes) return;
+            _bytes[_next] = utf8.ToArray();
+            _strings[_next] = value;
+            _next = (_next + 1) % Size;
+            if (_count < Size) _count++;
         }
     }
 }

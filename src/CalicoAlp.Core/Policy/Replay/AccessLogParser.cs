@@ -30,30 +30,33 @@ namespace CalicoAlp.Core.Policy.Replay
         {
             // %COMMAND% keys: strip the percent signs.
             if (key.Length >= 2 && key[0] == (byte)'%' && key[^1] == (byte)'%') key = key[1..^1];
+            // By length first: most keys of a line are ones the replay does not read, and are rejected here.
             switch (key.Length)
             {
-                case 4:
-                    if (Eq(key, "path"u8)) return Field.Path;
-                    break;
-                case 6:
-                    if (Eq(key, "method"u8)) return Field.Method;
-                    break;
-                case 8:
-                    if (Eq(key, "protocol"u8)) return Field.Protocol;
-                    break;
+                case 4: return Eq(key, "path"u8) ? Field.Path : Field.None;
+                case 6: return Eq(key, "method"u8) ? Field.Method : Field.None;
+                case 8: return Eq(key, "protocol"u8) ? Field.Protocol : Field.None;
+                case 9: return Eq(key, "authority"u8) ? Field.Authority : Field.None;
+                case 10:
+                    if (Eq(key, "start_time"u8)) return Field.StartTime;
+                    return Eq(key, "req(:path)"u8) ? Field.Path : Field.None;
+                case 12: return Eq(key, "req(:method)"u8) ? Field.Method : Field.None;
+                case 13:
+                    if (Eq(key, "response_code"u8)) return Field.ResponseCode;
+                    return Eq(key, "upstream_host"u8) ? Field.UpstreamHost : Field.None;
+                case 15:
+                    if (Eq(key, "req(:authority)"u8)) return Field.Authority;
+                    return Eq(key, "x_forwarded_for"u8) ? Field.ForwardedFor : Field.None;
+                case 20: return Eq(key, "req(x-forwarded-for)"u8) ? Field.ForwardedFor : Field.None;
+                case 23:
+                    if (Eq(key, "downstream_peer_uri_san"u8)) return Field.PeerSan;
+                    return Eq(key, "x_forwarded_client_cert"u8) ? Field.Xfcc : Field.None;
+                case 24: return Eq(key, "downstream_local_address"u8) ? Field.DownstreamLocal : Field.None;
+                case 25: return Eq(key, "downstream_remote_address"u8) ? Field.DownstreamRemote : Field.None;
+                case 28: return Eq(key, "req(x-forwarded-client-cert)"u8) ? Field.Xfcc : Field.None;
+                case 32: return Eq(key, "req(x-envoy-original-path?:path)"u8) ? Field.Path : Field.None;
+                default: return Field.None;
             }
-            if (Eq(key, "response_code"u8)) return Field.ResponseCode;
-            if (Eq(key, "authority"u8) || Eq(key, "req(:authority)"u8)) return Field.Authority;
-            if (Eq(key, "start_time"u8)) return Field.StartTime;
-            if (Eq(key, "upstream_host"u8)) return Field.UpstreamHost;
-            if (Eq(key, "downstream_remote_address"u8)) return Field.DownstreamRemote;
-            if (Eq(key, "downstream_local_address"u8)) return Field.DownstreamLocal;
-            if (Eq(key, "downstream_peer_uri_san"u8)) return Field.PeerSan;
-            if (Eq(key, "x_forwarded_client_cert"u8) || Eq(key, "req(x-forwarded-client-cert)"u8)) return Field.Xfcc;
-            if (Eq(key, "x_forwarded_for"u8) || Eq(key, "req(x-forwarded-for)"u8)) return Field.ForwardedFor;
-            if (Eq(key, "req(:method)"u8)) return Field.Method;
-            if (Eq(key, "req(x-envoy-original-path?:path)"u8) || Eq(key, "req(:path)"u8)) return Field.Path;
-            return Field.None;
         }
 
         /// <summary>ASCII case-insensitive equality against a lower-case literal.</summary>
@@ -96,7 +99,7 @@ namespace CalicoAlp.Core.Policy.Replay
                     }
                     string? value = reader.TokenType switch
                     {
-                        JsonTokenType.String => Dash(reader.ValueSpan, reader.ValueIsEscaped) ? null : field == Field.Method ? InternMethod(reader.ValueSpan, reader) : reader.GetString(),
+                        JsonTokenType.String => Dash(reader.ValueSpan, reader.ValueIsEscaped) ? null : field == Field.Method ? InternMethod(reader.ValueSpan, reader) : Value(entry, field, ref reader),
                         JsonTokenType.Null => null,
                         _ => null,
                     };
@@ -125,6 +128,24 @@ namespace CalicoAlp.Core.Policy.Replay
             if (entry.PeerPrincipal == null && xfcc != null) entry.PeerPrincipal = XfccUri(xfcc);
             error = null;
             return true;
+        }
+
+        /// <summary>
+        /// The string value of the current token. Fields that repeat from line to line in a sidecar's log (path, protocol,
+        /// authority, upstream host, local address, peer identity, ...) come from the entry's cache of recent values when
+        /// the raw bytes are equal, so most lines allocate no string for them. Start time and client address differ on
+        /// every line and are not cached.
+        /// </summary>
+        private static string? Value(AccessLogEntry entry, Field field, ref Utf8JsonReader reader)
+        {
+            if (field == Field.StartTime || field == Field.DownstreamRemote || reader.ValueIsEscaped) return reader.GetString();
+            var cache = entry.Recent[(int)field] ??= new RecentStrings();
+            var raw = reader.ValueSpan;
+            var hit = cache.Find(raw);
+            if (hit != null) return hit;
+            var value = reader.GetString()!;
+            cache.Add(raw, value);
+            return value;
         }
 
         private static bool Dash(ReadOnlySpan<byte> v, bool escaped) => !escaped && (v.Length == 0 || (v.Length == 1 && v[0] == (byte)'-'));

@@ -43,6 +43,7 @@ namespace CalicoAlp.Core.Policy.Replay
         private readonly PolicyEngine _engine;
         private readonly ReplayOptions _options;
         private readonly Dictionary<IPAddress, WorkloadInfo> _pods = new();
+        private readonly Dictionary<IPAddress, IPAddress> _addresses = new();
         private readonly AccessLogEntry _entry = new();
         private readonly WorkloadInfo _defaultDestination = new("default", "default", new Dictionary<string, string>(StringComparer.Ordinal));
 
@@ -58,6 +59,17 @@ namespace CalicoAlp.Core.Policy.Replay
                         _pods.TryAdd(a, new WorkloadInfo(pod.Namespace, pod.ServiceAccount, pod.Labels) { NamedPorts = pod.NamedPorts });
                 }
             }
+        }
+
+        /// <summary>
+        /// One IPAddress instance per distinct address: a log has few distinct client and pod addresses, and the requests
+        /// kept for output (denied lines) then share them instead of each holding its own copy.
+        /// </summary>
+        private IPAddress Shared(IPAddress ip)
+        {
+            if (_addresses.TryGetValue(ip, out var shared)) return shared;
+            if (_addresses.Count < 65_536) _addresses[ip] = ip;
+            return ip;
         }
 
         /// <summary>Files, folders (every file below, sorted) in the order given.</summary>
@@ -99,11 +111,12 @@ namespace CalicoAlp.Core.Policy.Replay
                 srcIp ??= _options.SourceIP;
             }
             if (srcPort < 0) srcPort = 0;
+            if (srcIp != null) srcIp = Shared(srcIp);
             IPAddress? dstIp = _options.DestinationIP;
             int dstPort = _options.DefaultDestinationPort;
             if (AccessLogEntry.TrySplitAddress(e.DownstreamLocalAddress, out var localIp, out var localPort))
             {
-                dstIp ??= localIp;
+                dstIp ??= Shared(localIp!);
                 if (localPort >= 0) dstPort = localPort;
             }
             var destination = _options.Destination;
