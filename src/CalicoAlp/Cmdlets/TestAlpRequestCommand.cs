@@ -172,13 +172,26 @@ namespace CalicoAlp.Cmdlets
                 (WorkloadInfo Workload, IPAddress? IP)? sourcePod = api != null && Source != null ? Run(ct => Core.Policy.Cluster.ClusterPolicySource.GetPodAsync(api, Source, ct)) : null;
                 (WorkloadInfo Workload, IPAddress? IP)? destinationPod = api != null && Destination != null ? Run(ct => Core.Policy.Cluster.ClusterPolicySource.GetPodAsync(api, Destination, ct)) : null;
                 var request = BuildRequest(engine, sourcePod, destinationPod);
-                var trace = NoTrace.IsPresent ? null : new List<TraceStep>();
-                var decision = engine.Evaluate(request, trace);
-                if (trace != null && trace.Count > 0 && VerboseWanted())
+                if (NoTrace.IsPresent || VerboseWanted())
                 {
-                    foreach (var step in trace) WriteVerbose(step.ToString());
+                    var trace = NoTrace.IsPresent ? null : new List<TraceStep>();
+                    var decision = engine.Evaluate(request, trace);
+                    if (trace != null) foreach (var step in trace) WriteVerbose(step.ToString());
+                    WriteObject(new RequestDecision(decision, request, engine.Behavior, trace ?? new List<TraceStep>()));
                 }
-                WriteObject(new RequestDecision(decision, request, engine.Behavior, trace ?? new List<TraceStep>()));
+                else
+                {
+                    // The fast evaluation decides; the trace (the same walk, step by step) is worked out only if it is read.
+                    var prepared = engine.Prepare(request);
+                    var decision = engine.Evaluate(prepared);
+                    var decided = engine;
+                    WriteObject(new RequestDecision(decision, request, engine.Behavior, () =>
+                    {
+                        var trace = new List<TraceStep>();
+                        decided.Evaluate(prepared, trace);
+                        return trace;
+                    }));
+                }
             }
             catch (AlpException ex)
             {

@@ -68,6 +68,8 @@ namespace CalicoAlp.Core.Policy.Evaluation
             return new CalicoBehavior(text, era, staged, v.Minor);
         }
 
-        public override string ToString() => Era == DikastesEra.Baseline ? $"{Version} (baseline)" : $"{Version} ({Era})";
+        private string? _text;
+
+        public override string ToString() => _text ??= Era == DikastesEra.Baseline ? $"{Version} (baseline)" : $"{Version} ({Era})";
     }
 }

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using CalicoAlp.Core.Policy.Model;
 
@@ -7,6 +8,20 @@ namespace CalicoAlp.Core.Policy.Evaluation
     public sealed class RequestDecision
     {
         public RequestDecision(PolicyDecision decision, AlpRequest request, CalicoBehavior behavior, IReadOnlyList<TraceStep> trace)
+            : this(decision, request, behavior)
+        {
+            _trace = trace;
+        }
+
+        /// <summary>A decision whose trace is worked out when <see cref="Trace"/> is first read (most output is never asked
+        /// for its trace; the engine's traced walk gives the same decision, see the engine tests).</summary>
+        public RequestDecision(PolicyDecision decision, AlpRequest request, CalicoBehavior behavior, Func<IReadOnlyList<TraceStep>> trace)
+            : this(decision, request, behavior)
+        {
+            _traceFactory = trace;
+        }
+
+        private RequestDecision(PolicyDecision decision, AlpRequest request, CalicoBehavior behavior)
         {
             Decision = decision.Verdict;
             Status = decision.Status;
@@ -19,8 +34,10 @@ namespace CalicoAlp.Core.Policy.Evaluation
             Request = request;
             Direction = request.Direction;
             CalicoVersion = behavior.ToString();
-            Trace = trace;
         }
+
+        private IReadOnlyList<TraceStep>? _trace;
+        private Func<IReadOnlyList<TraceStep>>? _traceFactory;
 
         public Verdict Decision { get; }
         public CheckStatus Status { get; }
@@ -34,7 +51,18 @@ namespace CalicoAlp.Core.Policy.Evaluation
         public string CalicoVersion { get; }
         public AlpRequest Request { get; }
         /// <summary>Steps considered (tiers, policies, rules, profiles) and why each matched or not.</summary>
-        public IReadOnlyList<TraceStep> Trace { get; }
+        public IReadOnlyList<TraceStep> Trace
+        {
+            get
+            {
+                if (_trace == null)
+                {
+                    _trace = _traceFactory!();
+                    _traceFactory = null;
+                }
+                return _trace;
+            }
+        }
 
         /// <summary>One line: who decided.</summary>
         public string DecidedBy => Reason switch
