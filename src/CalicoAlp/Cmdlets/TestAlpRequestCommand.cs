@@ -35,6 +35,7 @@ namespace CalicoAlp.Cmdlets
         private CalicoBehavior? _behavior;
         private readonly Dictionary<PolicyEngine, Dictionary<IPAddress, WorkloadInfo>> _podsByIp = new();
         private PolicyEngine? _lastEngine;
+        private int _decisions;
         private List<string>? _lastEnginePaths;
         private CalicoBehavior? _lastEngineBehavior;
 
@@ -172,7 +173,9 @@ namespace CalicoAlp.Cmdlets
                 (WorkloadInfo Workload, IPAddress? IP)? sourcePod = api != null && Source != null ? Run(ct => Core.Policy.Cluster.ClusterPolicySource.GetPodAsync(api, Source, ct)) : null;
                 (WorkloadInfo Workload, IPAddress? IP)? destinationPod = api != null && Destination != null ? Run(ct => Core.Policy.Cluster.ClusterPolicySource.GetPodAsync(api, Destination, ct)) : null;
                 var request = BuildRequest(engine, sourcePod, destinationPod);
-                if (NoTrace.IsPresent || VerboseWanted())
+                // The first record's trace is made at once; from the second record of the same pipeline on, the engine is
+                // shared by all the output, so a trace can be worked out later without keeping an engine per output object.
+                if (NoTrace.IsPresent || VerboseWanted() || ++_decisions == 1)
                 {
                     var trace = NoTrace.IsPresent ? null : new List<TraceStep>();
                     var decision = engine.Evaluate(request, trace);

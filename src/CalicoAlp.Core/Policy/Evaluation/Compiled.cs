@@ -268,6 +268,8 @@ namespace CalicoAlp.Core.Policy.Evaluation
         internal int[]?[] IndexLists { get; } = new int[]?[RuleIndex.PeerSlots];
         /// <summary>The profiles Calico gives this Kubernetes endpoint (kns.&lt;ns&gt;, ksa.&lt;ns&gt;.&lt;sa&gt;), resolved on first use.</summary>
         internal CompiledProfile[]? DefaultProfiles;
+        /// <summary>The peer identity of the workload (from its SPIFFE principal), resolved on first use.</summary>
+        internal Peer? WorkloadPeer;
     }
 
     internal struct SideData

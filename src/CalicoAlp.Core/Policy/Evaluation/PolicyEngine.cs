@@ -510,6 +510,9 @@ namespace CalicoAlp.Core.Policy.Evaluation
             return peer;
         }
 
+        /// <summary>The identity of an endpoint's workload (its SPIFFE principal), resolved once per endpoint.</summary>
+        private Peer WorkloadPeer(EndpointContext endpoint) => endpoint.WorkloadPeer ??= PeerOf(endpoint.Workload.Principal);
+
         private readonly ConcurrentDictionary<string, CompiledProfile> _syntheticProfiles = new(StringComparer.Ordinal);
 
         private CompiledProfile? ProfileOf(string name)
@@ -551,11 +554,12 @@ namespace CalicoAlp.Core.Policy.Evaluation
             q.Destination.Port = r.DestinationPort;
             q.Destination.Endpoint = r.DestinationWorkload != null ? GetEndpoint(r.DestinationWorkload) : null;
 
-            string srcPrincipal = r.SourcePrincipal;
-            if (r.Direction == TrafficDirection.Egress && srcPrincipal.Length == 0 && r.SourceWorkload != null) srcPrincipal = r.SourceWorkload.Principal;
-            q.Source.Peer = PeerOf(srcPrincipal);
+            q.Source.Peer = r.Direction == TrafficDirection.Egress && r.SourcePrincipal.Length == 0 && q.Source.Endpoint != null
+                ? WorkloadPeer(q.Source.Endpoint)
+                : PeerOf(r.SourcePrincipal);
             q.SourcePrincipalMalformed = q.Source.Peer.Nil;
-            q.Destination.Peer = PeerOf(r.DestinationPrincipal ?? r.DestinationWorkload?.Principal ?? "");
+            q.Destination.Peer = r.DestinationPrincipal != null ? PeerOf(r.DestinationPrincipal)
+                : q.Destination.Endpoint != null ? WorkloadPeer(q.Destination.Endpoint) : Peer.Plaintext;
 
             q.Local = r.Direction == TrafficDirection.Ingress ? q.Destination.Endpoint : q.Source.Endpoint;
             var localWorkload = r.Direction == TrafficDirection.Ingress ? r.DestinationWorkload : r.SourceWorkload;

@@ -279,6 +279,8 @@ namespace CalicoAlp.Core.Policy.Evaluation
         /// <summary>A range spanning more elementary intervals than this files its rule in the wide list (a candidate for every
         /// IPv4 address) rather than in each interval's list.</summary>
         private const int WideSpan = 64;
+        /// <summary>Boundaries above which the /16 (and dense /24) lookup tables are built (they take 512 KB).</summary>
+        private const int TableBounds = 4096;
 
         private readonly RuleIndex _index;
         private readonly bool _source;
@@ -301,6 +303,9 @@ namespace CalicoAlp.Core.Policy.Evaluation
         private readonly int[] _netsV6 = RuleIndex.Empty;
         private readonly int[] _netsWide = RuleIndex.Empty;
         private readonly uint[] _netBounds = [0];
+        private readonly bool _hasNets;
+        /// <summary>Per /16, the first boundary at or above it; only with more than <see cref="TableBounds"/> boundaries
+        /// (empty otherwise: a small set is searched whole).</summary>
         private readonly int[] _netHigh = [];
         /// <summary>Per /16 with many boundaries: the offset of its 257 per-/24 entries in <see cref="_netMid"/>, or -1.</summary>
         private readonly int[] _netDense = [];
@@ -368,8 +373,13 @@ namespace CalicoAlp.Core.Policy.Evaluation
             _portLists = new int[]?[_portBounds.Length];
             if (anyNets)
             {
-                BuildNets(nets, out _netsV6, out _netsWide, out _netBounds, out _netHigh, out _netListStart, out _netList);
-                (_netDense, _netMid) = BuildDense(_netBounds, _netHigh);
+                _hasNets = true;
+                BuildNets(nets, out _netsV6, out _netsWide, out _netBounds, out _netListStart, out _netList);
+                if (_netBounds.Length > TableBounds)
+                {
+                    _netHigh = BuildHigh(_netBounds);
+                    (_netDense, _netMid) = BuildDense(_netBounds, _netHigh);
+                }
             }
         }
 
@@ -436,23 +446,26 @@ namespace CalicoAlp.Core.Policy.Evaluation
         public int[] NetsLists(in SideData side, out int listStart, out int listEnd)
         {
             listStart = listEnd = 0;
-            if (!side.HasIp || _netHigh.Length == 0) return RuleIndex.Empty;
+            if (!side.HasIp || !_hasNets) return RuleIndex.Empty;
             if (side.Ip.IsV6) return _netsV6;
             uint ip = (uint)side.Ip.Value;
             var bounds = _netBounds;
-            int h = (int)(ip >> 16);
-            int lo, hi;
-            int dense = _netDense[h];
-            if (dense >= 0)
+            int lo = 0, hi = bounds.Length;
+            if (_netHigh.Length > 0)
             {
-                int m = dense + (int)((ip >> 8) & 255);
-                lo = _netMid[m];
-                hi = _netMid[m + 1];
-            }
-            else
-            {
-                lo = _netHigh[h];
-                hi = _netHigh[h + 1];
+                int h = (int)(ip >> 16);
+                int dense = _netDense[h];
+                if (dense >= 0)
+                {
+                    int m = dense + (int)((ip >> 8) & 255);
+                    lo = _netMid[m];
+                    hi = _netMid[m + 1];
+                }
+                else
+                {
+                    lo = _netHigh[h];
+                    hi = _netHigh[h + 1];
+                }
             }
             while (lo < hi)
             {
@@ -468,7 +481,7 @@ namespace CalicoAlp.Core.Policy.Evaluation
 
         public int[] NetList => _netList;
 
-        private void BuildNets(IndexKey key, out int[] v6, out int[] wideList, out uint[] bounds, out int[] high, out int[] listStart, out int[] list)
+        private void BuildNets(IndexKey key, out int[] v6, out int[] wideList, out uint[] bounds, out int[] listStart, out int[] list)
         {
             var rules = _index.RuleAt;
             var filed = new List<int>();
@@ -497,16 +510,6 @@ namespace CalicoAlp.Core.Policy.Evaluation
             }
             bounds = new uint[unique];
             boundaryList.CopyTo(0, bounds, 0, unique);
-
-            // The first boundary at or above each /16, so that a lookup searches only within its /16.
-            high = new int[65537];
-            int k = 0;
-            for (int h = 0; h <= 65536; h++)
-            {
-                ulong floor = (ulong)h << 16;
-                while (k < bounds.Length && bounds[k] < floor) k++;
-                high[h] = k;
-            }
 
             // Count, then fill, the rules listed per elementary interval; a rule with a wide range goes to the wide list.
             var counts = new int[bounds.Length + 1];
@@ -551,6 +554,20 @@ namespace CalicoAlp.Core.Policy.Evaluation
             }
             v6 = [.. v6List];
             wideList = [.. wide];
+        }
+
+        /// <summary>The first boundary at or above each /16, so that a lookup searches only within its /16.</summary>
+        private static int[] BuildHigh(uint[] bounds)
+        {
+            var high = new int[65537];
+            int k = 0;
+            for (int h = 0; h <= 65536; h++)
+            {
+                ulong floor = (ulong)h << 16;
+                while (k < bounds.Length && bounds[k] < floor) k++;
+                high[h] = k;
+            }
+            return high;
         }
 
         /// <summary>A second level for the /16s holding more than 64 boundaries: the first boundary at or above each /24.</summary>

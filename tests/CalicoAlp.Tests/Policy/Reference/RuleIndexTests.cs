@@ -88,27 +88,31 @@ namespace CalicoAlp.Tests.Policy.Reference
         [Fact]
         public void A_wide_range_and_a_dense_16_are_found()
         {
-            // 300 single addresses in 10.0.0.0/16 (a dense /16), each its own Deny rule, then one Allow for 10.0.0.0/8
-            // (spanning more elementary intervals than the index lists per interval).
-            var rules = new List<RuleDef>();
-            for (int i = 0; i < 300; i++)
+            // 2,500 single addresses in 10.0.0.0/16 (a /16 dense with boundaries: more than the 4,096 boundaries above which
+            // the lookup tables are built) and 20 in 10.1.0.0/24 (a sparse /16), each its own Deny rule, then one Allow for
+            // 10.0.0.0/8 (spanning more elementary intervals than the index lists per interval).
+            var addresses = new List<string>();
+            for (int i = 0; i < 2500; i++) addresses.Add($"10.0.{i / 120}.{i % 120 * 2 + 1}"); // not adjacent: two boundaries each
+            for (int i = 0; i < 20; i++) addresses.Add($"10.1.0.{i * 3 + 1}");
+            var rules = addresses.Select(a => new RuleDef
             {
-                rules.Add(new RuleDef
-                {
-                    Action = RuleAction.Deny, ActionText = "Deny",
-                    Source = new EntityRuleDef { Nets = [$"10.0.{i / 200}.{i % 200 + 1}/32"] },
-                });
-            }
+                Action = RuleAction.Deny, ActionText = "Deny", Source = new EntityRuleDef { Nets = [a + "/32"] },
+            }).ToList();
             rules.Add(new RuleDef { Action = RuleAction.Allow, ActionText = "Allow", Source = new EntityRuleDef { Nets = ["10.0.0.0/8"] } });
             var engine = PolicyEngine.Compile(OneTier([.. rules]));
-            for (int i = 0; i < 300; i++)
+            for (int i = 0; i < addresses.Count; i++)
             {
-                var d = engine.Evaluate(To($"10.0.{i / 200}.{i % 200 + 1}"));
+                var d = engine.Evaluate(To(addresses[i]));
                 Assert.Equal((Verdict.Deny, i), (d.Verdict, d.RuleIndex));
             }
-            Assert.Equal((Verdict.Allow, 300), (engine.Evaluate(To("10.0.0.250")).Verdict, engine.Evaluate(To("10.0.0.250")).RuleIndex));
-            Assert.Equal((Verdict.Allow, 300), (engine.Evaluate(To("10.200.1.1")).Verdict, engine.Evaluate(To("10.200.1.1")).RuleIndex));
+            int wide = addresses.Count;
+            foreach (var other in new[] { "10.0.0.2", "10.0.0.250", "10.0.20.240", "10.0.21.1", "10.1.0.2", "10.1.1.1", "10.200.1.1" })
+            {
+                var d = engine.Evaluate(To(other));
+                Assert.Equal((Verdict.Allow, wide), (d.Verdict, d.RuleIndex));
+            }
             Assert.Equal(DecisionReason.TierDefaultAction, engine.Evaluate(To("11.0.0.1")).Reason);
+            Assert.Equal(DecisionReason.TierDefaultAction, engine.Evaluate(To("9.255.255.255")).Reason);
         }
 
         [Fact]
