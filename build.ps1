@@ -242,32 +242,8 @@ finally { Unregister-PSResourceRepository -Name `$name }
 
 # ---------------------------------------------------------------- Bench -Suite Cmdlet
 
-# The policy set of the access-log replay tests (tests/CalicoAlp.Tests/Policy/AccessLogTests.cs): the 'api' pod of
-# namespace 'web' accepts GET /v1 from the frontend's identity, denies the batch identity, and allows plain TCP to
-# port 8080 from 10.1.0.0/24; the frontend pod owns 10.1.0.5. tools/New-EnvoyAccessLog.ps1 writes logs of that pod.
-$BenchPolicyYaml = @'
-apiVersion: projectcalico.org/v3
-kind: NetworkPolicy
-metadata: {name: api, namespace: web}
-spec:
-  selector: app == 'api'
-  ingress:
-  - action: Allow
-    source: {serviceAccounts: {names: [frontend]}}
-    http: {methods: [GET], paths: [{prefix: /v1}]}
-  - action: Deny
-    source: {serviceAccounts: {names: [batch]}}
-  - action: Allow
-    protocol: TCP
-    source: {nets: [10.1.0.0/24]}
-    destination: {ports: [8080]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: fe-1, namespace: web, labels: {app: fe}}
-spec: {serviceAccountName: frontend}
-status: {podIP: 10.1.0.5}
-'@
+# The policy set of the access-log replay tests and of the cmdlet benchmarks (tools/replay-policy.yaml).
+$BenchPolicyFile = Join-Path $Root 'tools/replay-policy.yaml'
 
 function Get-NuGetPackagesRoot {
     ((& dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', '').Trim()
@@ -307,7 +283,7 @@ function Invoke-CmdletBench {
     $policyDir = Join-Path $bench 'policy'
     New-Item -ItemType Directory -Force -Path $policyDir | Out-Null
     $policy = Join-Path $policyDir 'replay-policy.yaml'
-    Set-Content -LiteralPath $policy -Value $BenchPolicyYaml -Encoding utf8NoBOM
+    Copy-Item -LiteralPath $BenchPolicyFile -Destination $policy -Force
     $module = Join-Path $ModuleOut 'CalicoAlp.psd1'
     $gen = Join-Path $Root 'tools/New-EnvoyAccessLog.ps1'
     $seed = 42

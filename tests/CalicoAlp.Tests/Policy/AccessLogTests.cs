@@ -12,34 +12,15 @@ using CalicoAlp.Cmdlets;
 using CalicoAlp.Core.Policy.Evaluation;
 using CalicoAlp.Core.Policy.Loading;
 using CalicoAlp.Core.Policy.Replay;
+using CalicoAlp.Tests.Infrastructure;
 using Xunit;
 
 namespace CalicoAlp.Tests.Policy
 {
     public sealed class AccessLogTests : IDisposable
     {
-        private const string PolicyYaml = @"apiVersion: projectcalico.org/v3
-kind: NetworkPolicy
-metadata: {name: api, namespace: web}
-spec:
-  selector: app == 'api'
-  ingress:
-  - action: Allow
-    source: {serviceAccounts: {names: [frontend]}}
-    http: {methods: [GET], paths: [{prefix: /v1}]}
-  - action: Deny
-    source: {serviceAccounts: {names: [batch]}}
-  - action: Allow
-    protocol: TCP
-    source: {nets: [10.1.0.0/24]}
-    destination: {ports: [8080]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: fe-1, namespace: web, labels: {app: fe}}
-spec: {serviceAccountName: frontend}
-status: {podIP: 10.1.0.5}
-";
+        /// <summary>The replay policy set, shared with the cmdlet benchmarks (tools/replay-policy.yaml).</summary>
+        private static readonly string PolicyYaml = File.ReadAllText(Path.Combine(RepoPaths.Root, "tools", "replay-policy.yaml"));
 
         private static readonly string[] Methods = ["GET", "GET", "POST", "DELETE"];
         private static readonly string[] Paths = ["/v1/items", "/v1/items?x=1", "/admin/config", "/v2/orders", "/healthz"];
