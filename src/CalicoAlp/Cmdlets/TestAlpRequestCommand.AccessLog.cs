@@ -89,7 +89,7 @@ namespace CalicoAlp.Cmdlets
             }
             else if (dstIp != null)
             {
-                destination = PodByIp(engine, dstIp) ?? new WorkloadInfo("default", "default", new Dictionary<string, string>(StringComparer.Ordinal));
+                destination = engine.PodByIp(dstIp) ?? new WorkloadInfo("default", "default", new Dictionary<string, string>(StringComparer.Ordinal));
             }
             if (!string.IsNullOrEmpty(SourcePrincipal) && !SpiffeIdentity.TryParse(SourcePrincipal, out _, out _))
             {

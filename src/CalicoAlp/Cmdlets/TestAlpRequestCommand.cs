@@ -33,7 +33,6 @@ namespace CalicoAlp.Cmdlets
         private List<string>? _resolvedPaths;
         private string? _behaviorText;
         private CalicoBehavior? _behavior;
-        private readonly Dictionary<PolicyEngine, Dictionary<IPAddress, WorkloadInfo>> _podsByIp = new();
         private PolicyEngine? _lastEngine;
         private int _decisions;
         private List<string>? _lastEnginePaths;
@@ -184,16 +183,7 @@ namespace CalicoAlp.Cmdlets
                 }
                 else
                 {
-                    // The fast evaluation decides; the trace (the same walk, step by step) is worked out only if it is read.
-                    var prepared = engine.Prepare(request);
-                    var decision = engine.Evaluate(prepared);
-                    var decided = engine;
-                    WriteObject(new RequestDecision(decision, request, engine.Behavior, () =>
-                    {
-                        var trace = new List<TraceStep>();
-                        decided.Evaluate(prepared, trace);
-                        return trace;
-                    }));
+                    WriteObject(RequestDecision.WithDeferredTrace(engine, request));
                 }
             }
             catch (AlpException ex)
@@ -326,27 +316,6 @@ namespace CalicoAlp.Cmdlets
             return d;
         }
 
-        /// <summary>The loaded Pod owning <paramref name="ip"/> (the first one read), from an index built once per engine.</summary>
-        private WorkloadInfo? PodByIp(PolicyEngine engine, IPAddress? ip)
-        {
-            if (ip == null) return null;
-            if (!_podsByIp.TryGetValue(engine, out var pods))
-            {
-                pods = new Dictionary<IPAddress, WorkloadInfo>();
-                foreach (var pod in engine.PolicySet.Pods)
-                {
-                    WorkloadInfo? workload = null;
-                    foreach (var podIp in pod.IPs)
-                    {
-                        if (IPAddress.TryParse(podIp, out var a))
-                            pods.TryAdd(a, workload ??= new WorkloadInfo(pod.Namespace, pod.ServiceAccount, pod.Labels) { NamedPorts = pod.NamedPorts });
-                    }
-                }
-                _podsByIp[engine] = pods;
-            }
-            return pods.TryGetValue(ip, out var w) ? w : null;
-        }
-
         private AlpRequest BuildRequest(PolicyEngine engine, (WorkloadInfo Workload, IPAddress? IP)? sourcePod = null, (WorkloadInfo Workload, IPAddress? IP)? destinationPod = null)
         {
             var srcIp = ParseIp(SourceIP, nameof(SourceIP)) ?? sourcePod?.IP;
@@ -367,12 +336,11 @@ namespace CalicoAlp.Cmdlets
             WorkloadInfo? source = sourcePod != null ? sourcePod.Value.Workload
                 : SourceLabels != null || !string.IsNullOrEmpty(SourceNamespace) || !string.IsNullOrEmpty(SourceServiceAccount)
                 ? new WorkloadInfo(SourceNamespace ?? principalNs ?? "default", SourceServiceAccount ?? principalSa ?? "default", SourceLabels == null ? new Dictionary<string, string>() : Labels(SourceLabels))
-                : PodByIp(engine, srcIp);
+                : engine.PodByIp(srcIp);
             WorkloadInfo? destination = destinationPod != null ? destinationPod.Value.Workload
-                : DestinationLabels != null || DestinationNamespace != null || PodByIp(engine, dstIp) == null
-                ? new WorkloadInfo(DestinationNamespace ?? "default", DestinationServiceAccount ?? "default",
-                    DestinationLabels != null ? Labels(DestinationLabels) : new Dictionary<string, string>(StringComparer.Ordinal))
-                : PodByIp(engine, dstIp);
+                : (DestinationLabels == null && DestinationNamespace == null ? engine.PodByIp(dstIp) : null)
+                  ?? new WorkloadInfo(DestinationNamespace ?? "default", DestinationServiceAccount ?? "default",
+                    DestinationLabels != null ? Labels(DestinationLabels) : new Dictionary<string, string>(StringComparer.Ordinal));
             bool principalBound = MyInvocation.BoundParameters.ContainsKey(nameof(SourcePrincipal));
             string principal = principalBound ? SourcePrincipal ?? "" : source?.Principal ?? "";
             return new AlpRequest

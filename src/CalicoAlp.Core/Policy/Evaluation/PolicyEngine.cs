@@ -2,6 +2,7 @@ using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
+using System.Threading;
 using CalicoAlp.Core.Diagnostics;
 using CalicoAlp.Core.Policy.Model;
 using CalicoAlp.Core.Policy.Selectors;
@@ -595,6 +596,31 @@ namespace CalicoAlp.Core.Policy.Evaluation
                 if (p != null) profiles.Add(p);
             }
             return profiles.ToArray();
+        }
+
+        private Dictionary<System.Net.IPAddress, WorkloadInfo>? _podsByIp;
+
+        /// <summary>The loaded Pod that owns <paramref name="ip"/> (the first one read with that address) as a workload, or
+        /// null; the index is built on first use.</summary>
+        public WorkloadInfo? PodByIp(System.Net.IPAddress? ip)
+        {
+            if (ip == null) return null;
+            var pods = Volatile.Read(ref _podsByIp);
+            if (pods == null)
+            {
+                pods = new Dictionary<System.Net.IPAddress, WorkloadInfo>();
+                foreach (var pod in PolicySet.Pods)
+                {
+                    WorkloadInfo? workload = null;
+                    foreach (var podIp in pod.IPs)
+                    {
+                        if (System.Net.IPAddress.TryParse(podIp, out var a))
+                            pods.TryAdd(a, workload ??= new WorkloadInfo(pod.Namespace, pod.ServiceAccount, pod.Labels) { NamedPorts = pod.NamedPorts });
+                    }
+                }
+                pods = Interlocked.CompareExchange(ref _podsByIp, pods, null) ?? pods;
+            }
+            return pods.TryGetValue(ip, out var w) ? w : null;
         }
 
         /// <summary>Prepares and evaluates in one call.</summary>

@@ -13,12 +13,26 @@ namespace CalicoAlp.Core.Policy.Evaluation
             _trace = trace;
         }
 
-        /// <summary>A decision whose trace is worked out when <see cref="Trace"/> is first read (most output is never asked
-        /// for its trace; the engine's traced walk gives the same decision, see the engine tests).</summary>
-        public RequestDecision(PolicyDecision decision, AlpRequest request, CalicoBehavior behavior, Func<IReadOnlyList<TraceStep>> trace)
+        private RequestDecision(PolicyDecision decision, AlpRequest request, CalicoBehavior behavior, Func<IReadOnlyList<TraceStep>> trace)
             : this(decision, request, behavior)
         {
             _traceFactory = trace;
+        }
+
+        /// <summary>
+        /// Decides with the engine's fast evaluation; the trace (the same walk, step by step, which gives the same decision:
+        /// see the engine tests) is worked out when <see cref="Trace"/> is first read. The result keeps the engine and the
+        /// prepared request until then.
+        /// </summary>
+        public static RequestDecision WithDeferredTrace(PolicyEngine engine, AlpRequest request)
+        {
+            var prepared = engine.Prepare(request);
+            return new RequestDecision(engine.Evaluate(prepared), request, engine.Behavior, () =>
+            {
+                var trace = new List<TraceStep>();
+                engine.Evaluate(prepared, trace);
+                return trace;
+            });
         }
 
         private RequestDecision(PolicyDecision decision, AlpRequest request, CalicoBehavior behavior)

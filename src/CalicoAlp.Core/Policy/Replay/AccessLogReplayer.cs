@@ -42,7 +42,6 @@ namespace CalicoAlp.Core.Policy.Replay
     {
         private readonly PolicyEngine _engine;
         private readonly ReplayOptions _options;
-        private readonly Dictionary<IPAddress, WorkloadInfo> _pods = new();
         private readonly Dictionary<IPAddress, IPAddress> _addresses = new();
         private readonly AccessLogEntry _entry = new();
         private readonly WorkloadInfo _defaultDestination = new("default", "default", new Dictionary<string, string>(StringComparer.Ordinal));
@@ -51,14 +50,6 @@ namespace CalicoAlp.Core.Policy.Replay
         {
             _engine = engine;
             _options = options;
-            foreach (var pod in engine.PolicySet.Pods)
-            {
-                foreach (var ip in pod.IPs)
-                {
-                    if (IPAddress.TryParse(ip, out var a))
-                        _pods.TryAdd(a, new WorkloadInfo(pod.Namespace, pod.ServiceAccount, pod.Labels) { NamedPorts = pod.NamedPorts });
-                }
-            }
         }
 
         /// <summary>
@@ -120,9 +111,8 @@ namespace CalicoAlp.Core.Policy.Replay
                 if (localPort >= 0) dstPort = localPort;
             }
             var destination = _options.Destination;
-            if (destination == null && (dstIp == null || !_pods.TryGetValue(dstIp, out destination))) destination = _defaultDestination;
-            WorkloadInfo? source = null;
-            if (srcIp != null) _pods.TryGetValue(srcIp, out source);
+            destination ??= _engine.PodByIp(dstIp) ?? _defaultDestination;
+            var source = _engine.PodByIp(srcIp);
             return new AlpRequest
             {
                 SourcePrincipal = e.PeerPrincipal ?? _options.SourcePrincipal ?? "",
