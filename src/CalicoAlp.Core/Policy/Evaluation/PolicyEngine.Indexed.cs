@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using CalicoAlp.Core.Policy.Model;
 
 namespace CalicoAlp.Core.Policy.Evaluation
