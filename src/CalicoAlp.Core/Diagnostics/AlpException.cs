@@ -16,6 +16,8 @@ namespace CalicoAlp.Core.Diagnostics
         NotInstalled,
         InvalidOperation,
         NotImplemented,
+        /// <summary>A file could not be written (full disk, no permission, missing folder).</summary>
+        WriteError,
     }
 
     /// <summary>

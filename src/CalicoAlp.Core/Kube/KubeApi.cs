@@ -83,13 +83,16 @@ namespace CalicoAlp.Core.Kube
             return ParseObject(body);
         }
 
-        /// <summary>Deletes an object; with a resourceVersion the delete is conditional (409 if it changed). False if it was absent.</summary>
+        /// <summary>
+        /// Deletes an object; with a resourceVersion the delete is conditional (409 if it changed). False if it was absent.
+        /// The options travel in the DeleteOptions body: kube-apiserver reads a DELETE's options from the body when
+        /// there is one and then ignores the query string, so dryRun must be in the body (as <c>kubectl delete
+        /// --dry-run=server</c> sends it); the query repeats it only so that logs show it.
+        /// </summary>
         public async Task<bool> DeleteAsync(ResourceType type, string? ns, string name, string? resourceVersion, bool dryRun, CancellationToken ct)
         {
-            var options = new JsonObject { ["kind"] = "DeleteOptions", ["apiVersion"] = "v1", ["propagationPolicy"] = "Background" };
-            if (resourceVersion != null) options["preconditions"] = new JsonObject { ["resourceVersion"] = resourceVersion };
-            var query = dryRun ? "?dryRun=All" : "";
-            var (status, body) = await SendAsync(HttpMethod.Delete, type.ItemPath(ns, name) + query, options, JsonType, ct).ConfigureAwait(false);
+            var (status, body) = await SendAsync(HttpMethod.Delete, type.ItemPath(ns, name) + DryRunQuery(dryRun, "?"),
+                DeleteOptions(resourceVersion, dryRun), JsonType, ct).ConfigureAwait(false);
             if (status == HttpStatusCode.NotFound) return false;
             Ensure(status, body, "delete", type, ns, name);
             return true;
@@ -158,8 +161,23 @@ namespace CalicoAlp.Core.Kube
             return ParseObject(body)["gitVersion"]?.GetValue<string>();
         }
 
+        /// <summary>
+        /// The query of a create, update or patch: for these verbs the body is the object (or the patch), so their
+        /// options (CreateOptions, UpdateOptions, PatchOptions) are only ever read from the query string.
+        /// </summary>
         private static string WriteQuery(bool dryRun) =>
-            "?fieldManager=" + FieldManager + (dryRun ? "&dryRun=All" : "");
+            "?fieldManager=" + FieldManager + DryRunQuery(dryRun, "&");
+
+        private static string DryRunQuery(bool dryRun, string separator) => dryRun ? separator + "dryRun=All" : "";
+
+        /// <summary>The DeleteOptions body of a delete: background propagation, the resourceVersion precondition, the dry run.</summary>
+        private static JsonObject DeleteOptions(string? resourceVersion, bool dryRun)
+        {
+            var options = new JsonObject { ["kind"] = "DeleteOptions", ["apiVersion"] = "v1", ["propagationPolicy"] = "Background" };
+            if (resourceVersion != null) options["preconditions"] = new JsonObject { ["resourceVersion"] = resourceVersion };
+            if (dryRun) options["dryRun"] = new JsonArray("All");
+            return options;
+        }
 
         private async Task<(HttpStatusCode Status, string Body)> SendAsync(HttpMethod method, string pathAndQuery, JsonNode? content,
             MediaTypeHeaderValue? contentType, CancellationToken ct)

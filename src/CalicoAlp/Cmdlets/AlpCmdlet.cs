@@ -57,6 +57,7 @@ namespace CalicoAlp.Cmdlets
             AlpErrorKind.ResourceBusy => ErrorCategory.ResourceBusy,
             AlpErrorKind.NotInstalled => ErrorCategory.NotInstalled,
             AlpErrorKind.NotImplemented => ErrorCategory.NotImplemented,
+            AlpErrorKind.WriteError => ErrorCategory.WriteError,
             _ => ErrorCategory.InvalidOperation,
         };
 

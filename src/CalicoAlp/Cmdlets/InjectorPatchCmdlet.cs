@@ -5,6 +5,7 @@ using System.Management.Automation;
 using System.Text;
 using CalicoAlp.Core.Diagnostics;
 using CalicoAlp.Core.Injector;
+using CalicoAlp.Core.IO;
 
 namespace CalicoAlp.Cmdlets
 {
@@ -87,13 +88,17 @@ namespace CalicoAlp.Cmdlets
                     var description = $"{action} to '{output}'." + (diff.Length > 0 ? Environment.NewLine + diff : "");
                     if (ShouldProcess(description, $"{action} to '{output}'?", "Istio sidecar injector"))
                     {
-                        File.WriteAllText(output, edit.Output, new UTF8Encoding(false));
+                        AtomicFile.WriteAllText(output, edit.Output, new UTF8Encoding(false));
                         written = true;
                     }
                 }
                 // A result that was only described carries the diff ShouldProcess showed.
                 var whatIf = needsWrite && !written;
                 WriteObject(edit.ToResult(OfflineContext, input, Options, ShowDiff || whatIf, written || !needsWrite ? output : null, whatIf));
+            }
+            catch (AlpException ex) when (ex.ErrorId == AtomicFile.WriteFailedErrorId)
+            {
+                Terminate(ex); // the output could not be written (the file is unchanged): nothing else to do
             }
             catch (AlpException ex)
             {
