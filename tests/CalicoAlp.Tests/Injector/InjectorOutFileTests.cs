@@ -15,13 +15,28 @@ namespace CalicoAlp.Tests.Injector
 
         public void Dispose() => _host.Dispose();
 
+        private static string StockConfigMap => Path.Combine(RepoPaths.Root, "tests", "cluster", "fixture", "istio-sidecar-injector-configmap.yaml");
+
+        /// <summary>The file with a leading YAML comment that makes its length a multiple of the page size minus one.</summary>
+        private static byte[] PaddedToOneByteShortOfAPage(string file)
+        {
+            var text = File.ReadAllBytes(file);
+            var page = Environment.SystemPageSize;
+            var pad = (page - 1 - (text.Length + 3) % page + page) % page; // "# " + pad + "\n" in front
+            var bytes = System.Text.Encoding.ASCII.GetBytes("# " + new string('x', pad) + "\n").Concat(text).ToArray();
+            Assert.Equal(page - 1, bytes.Length % page);
+            return bytes;
+        }
+
         [Fact]
         public void An_in_place_edit_on_a_full_disk_is_a_FileWriteFailed_error_and_the_file_is_unchanged()
         {
             using var fs = new TinyFileSystem(64);
             var path = Path.Combine(fs.Root, "f.yaml");
-            File.Copy(Path.Combine(RepoPaths.Root, "tests", "cluster", "fixture", "istio-sidecar-injector-configmap.yaml"), path);
-            var original = File.ReadAllBytes(path);
+            // The file ends one byte short of a page, so the patched text (longer) needs a page the full disk does not
+            // have even when it is rewritten in place: File.WriteAllText would truncate f.yaml and then fail.
+            var original = PaddedToOneByteShortOfAPage(StockConfigMap);
+            File.WriteAllBytes(path, original);
             fs.FillUp();
 
             var r = _host.Invoke("Set-IstioInjectorPatch", new Hashtable { ["Path"] = path, ["OutFile"] = path, ["CalicoVersion"] = "3.12.3" });
@@ -42,7 +57,7 @@ namespace CalicoAlp.Tests.Injector
         {
             using var fs = new TinyFileSystem(64);
             var path = Path.Combine(fs.Root, "f.yaml");
-            File.Copy(Path.Combine(RepoPaths.Root, "tests", "cluster", "fixture", "istio-sidecar-injector-configmap.yaml"), path);
+            File.Copy(StockConfigMap, path);
             var original = File.ReadAllBytes(path);
 
             var r = _host.Invoke("Set-IstioInjectorPatch", new Hashtable { ["Path"] = path, ["OutFile"] = path, ["CalicoVersion"] = "3.12.3" });
