@@ -103,12 +103,6 @@ function Assert-ModuleVersion {
     }
 }
 
-function Get-PesterManifest {
-    $manifest = Join-Path (Get-NuGetPackagesRoot) 'pester/5.7.1/tools/Pester.psd1'
-    if (-not (Test-Path $manifest)) { throw "Pester 5.7.1 not found at $manifest (the test project's restore downloads it)." }
-    $manifest
-}
-
 function Invoke-Test {
     $sw = [Diagnostics.Stopwatch]::StartNew()
     Invoke-Build

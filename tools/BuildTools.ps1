@@ -15,6 +15,12 @@ function Get-NuGetPackagesRoot {
     ((& dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', '').Trim()
 }
 
+function Get-PesterManifest {
+    $manifest = Join-Path (Get-NuGetPackagesRoot) 'pester/5.7.1/tools/Pester.psd1'
+    if (-not (Test-Path $manifest)) { throw "Pester 5.7.1 not found at $manifest (the test project's restore downloads it)." }
+    $manifest
+}
+
 function Get-ClusterScript {
     Join-Path (Get-RepositoryRoot) 'tests/cluster/cluster.sh'
 }

@@ -8,11 +8,14 @@
     $env:CALICOALP_TEST_STATE. A file that fails during discovery or in a BeforeAll/AfterAll counts as failed too (its
     tests may never have run).
 .EXAMPLE
-    dotnet pwsh ./tools/Invoke-PesterSuite.ps1 -PesterManifest ~/.nuget/packages/pester/5.7.1/tools/Pester.psd1 -Path tests/pester/Help.Tests.ps1
+    dotnet pwsh ./tools/Invoke-PesterSuite.ps1 -Path tests/pester/Help.Tests.ps1
+.EXAMPLE
+    CALICOALP_TEST_STATE=/tmp/me-k8s dotnet pwsh ./tools/Invoke-PesterSuite.ps1 -Path tests/pester/Composition.Tests.ps1
 #>
 [CmdletBinding()]
 param(
-    [Parameter(Mandatory)] [string] $PesterManifest,
+    # Pester 5.7.1's manifest (default: the NuGet cache's copy, which the test project's restore downloads).
+    [string] $PesterManifest,
     # Files or folders to run.
     [string[]] $Path = @(Join-Path $PSScriptRoot '../tests/pester'),
     # Tags to leave out (build.ps1 Test -Unit: Cluster).
@@ -22,6 +25,8 @@ param(
 )
 
 $ErrorActionPreference = 'Stop'
+. (Join-Path $PSScriptRoot 'BuildTools.ps1')
+if (-not $PesterManifest) { $PesterManifest = Get-PesterManifest }
 # From 'pwsh -File' a list arrives as one comma-separated string.
 $Path = @($Path | ForEach-Object { $_ -split ',' } | Where-Object { $_ })
 $ExcludeTag = @($ExcludeTag | ForEach-Object { $_ -split ',' } | Where-Object { $_ })
