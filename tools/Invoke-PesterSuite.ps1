@@ -1,4 +1,3 @@
-#!/usr/bin/env pwsh
 <#
 .SYNOPSIS
     Runs the Pester files of tests/pester (Pester 5.7.1 from the NuGet cache) and ends with one line

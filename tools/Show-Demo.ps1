@@ -1,4 +1,3 @@
-#!/usr/bin/env pwsh
 <#
 .SYNOPSIS
     The demo of build.ps1 Demo: the cmdlets against a running cluster with the test fixture, as an admin runs them.

@@ -1,4 +1,3 @@
-#!/usr/bin/env pwsh
 <#
 .SYNOPSIS
     The package step of build.ps1 Package: publishes the built module to a folder repository as a .nupkg, then installs

@@ -1,4 +1,3 @@
-#!/usr/bin/env pwsh
 <#
 .SYNOPSIS
     Bench -Suite Cedar: our engine against Cedar (cedar-wasm under Node.js) on the HTTP part of the policy fixture.

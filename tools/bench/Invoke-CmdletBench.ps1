@@ -1,4 +1,3 @@
-#!/usr/bin/env pwsh
 <#
 .SYNOPSIS
     Bench -Suite Cmdlet: Test-AlpRequest as a user runs it, each measurement in a fresh 'dotnet pwsh'.

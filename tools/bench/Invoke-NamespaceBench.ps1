@@ -1,4 +1,3 @@
-#!/usr/bin/env pwsh
 <#
 .SYNOPSIS
     Bench -Suite Namespaces: Add-AlpNamespace at scale against the real local control plane.

@@ -1,4 +1,3 @@
-#!/usr/bin/env pwsh
 <#
 .SYNOPSIS
     Bench -Suite Policy: the decision engine on a Calico-shaped scale fixture (BenchmarkDotNet, tests/CalicoAlp.Benchmarks).
