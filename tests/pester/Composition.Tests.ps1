@@ -22,7 +22,7 @@ AfterAll {
     Stop-OwnedTestCluster
 }
 
-Describe 'Pipeline composition' {
+Describe 'Pipeline composition' -Tag Cluster {
     It 'Enable-CalicoAppLayerPolicy | Set-IstioInjectorPatch | Add-AlpNamespace -Name shop' {
         $r = Enable-CalicoAppLayerPolicy -Kubeconfig $kc -Context admin |
             Set-IstioInjectorPatch -Confirm:$false |
@@ -60,7 +60,7 @@ Describe 'Pipeline composition' {
     }
 }
 
-Describe 'Set-IstioInjectorPatch offline (GitOps)' {
+Describe 'Set-IstioInjectorPatch offline (GitOps)' -Tag Cluster, Shared {
     It 'patches a stock ConfigMap file and Remove gives it back byte for byte' {
         $stock = Join-Path $TestDrive 'stock.yaml'
         Invoke-TestKubectl -n istio-system get configmap istio-sidecar-injector -o yaml | Out-Null
@@ -77,7 +77,7 @@ Describe 'Set-IstioInjectorPatch offline (GitOps)' {
     }
 
     It 'offline use does not load KubernetesClient' {
-        $file = Join-Path $RepoRoot '../shared/upstream/calico-alp/rendered/v3.12/istio-inject-configmap-1.4.2.yaml'
+        $file = Join-Path (Get-SharedFolder) 'upstream/calico-alp/rendered/v3.12/istio-inject-configmap-1.4.2.yaml'
         $script = "Import-Module '$ModulePath'; Remove-IstioInjectorPatch -Path '$file' -OutFile '$(Join-Path $TestDrive 'x.yaml')' -Confirm:`$false | Out-Null; " +
             "[AppDomain]::CurrentDomain.GetAssemblies().GetName().Name -contains 'KubernetesClient'"
         (& dotnet pwsh -NoProfile -NonInteractive -Command $script | Select-Object -Last 1) | Should -Be 'False'

@@ -10,7 +10,7 @@ AfterAll {
     Stop-OwnedTestCluster
 }
 
-Describe 'The module' {
+Describe 'The module' -Tag Cluster {
     It 'is a Core-edition module for PowerShell 7.4+ with explicit exports' {
         $m = Get-Module CalicoAlp
         $m.CompatiblePSEditions | Should -Be @('Core')
@@ -43,7 +43,7 @@ Describe 'The module' {
     }
 }
 
-Describe 'Enable-CalicoAppLayerPolicy against the local API server' {
+Describe 'Enable-CalicoAppLayerPolicy against the local API server' -Tag Cluster {
     BeforeEach { Reset-AlpTestState }
 
     It '-WhatIf changes nothing' {
@@ -107,7 +107,7 @@ Describe 'Enable-CalicoAppLayerPolicy against the local API server' {
     }
 }
 
-Describe 'Disable-CalicoAppLayerPolicy' {
+Describe 'Disable-CalicoAppLayerPolicy' -Tag Cluster {
     BeforeEach { Reset-AlpTestState }
 
     It 'is ConfirmImpact High: a non-interactive run without -Force or -Confirm:$false is refused' {

@@ -1,10 +1,16 @@
 # Shared by the Pester files: the built module and the real local control plane.
 # build.ps1 Test sets CALICOALP_MODULE and CALICOALP_TEST_STATE; run alone, this starts (and registers to stop) a cluster.
+# Describe blocks that need the cluster carry -Tag Cluster: build.ps1 Test -Unit (CALICOALP_UNIT=1) leaves them out, and
+# Get-TestClusterState throws there, so an unmarked one fails instead of starting a cluster.
+. (Join-Path $PSScriptRoot '../SharedFolder.ps1')
 $script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 $script:ModulePath = if ($env:CALICOALP_MODULE) { $env:CALICOALP_MODULE } else { Join-Path $RepoRoot 'out/CalicoAlp/CalicoAlp.psd1' }
 $script:ClusterScript = Join-Path $RepoRoot 'tests/cluster/cluster.sh'
 
 function Get-TestClusterState {
+    if ($env:CALICOALP_UNIT -eq '1') {
+        throw 'this test needs the cluster: mark it Cluster (Describe ... -Tag Cluster). CALICOALP_UNIT=1 (build.ps1 Test -Unit) runs only the tests that need no cluster and starts none.'
+    }
     if ($env:CALICOALP_TEST_STATE -and (Test-Path (Join-Path $env:CALICOALP_TEST_STATE 'kubeconfig'))) {
         return $env:CALICOALP_TEST_STATE
     }

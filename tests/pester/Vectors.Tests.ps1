@@ -21,7 +21,7 @@
 #>
 
 BeforeDiscovery {
-    $shared = if ($env:CALICOALP_SHARED) { $env:CALICOALP_SHARED } else { [IO.Path]::GetFullPath((Join-Path $PSScriptRoot '../../../shared')) }
+    . (Join-Path $PSScriptRoot '../SharedFolder.ps1'); $shared = Get-SharedFolder
 
     function Read-Vectors([string] $File) {
         # A missing or unreadable file gives no cases here; the 'reads the shared vector files' test then fails.
@@ -85,7 +85,7 @@ BeforeDiscovery {
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestCluster.ps1')   # $RepoRoot and $ModulePath only: no cluster is started here
     Import-Module $ModulePath -Force -ErrorAction Stop
-    $shared = if ($env:CALICOALP_SHARED) { $env:CALICOALP_SHARED } else { [IO.Path]::GetFullPath((Join-Path $RepoRoot '../shared')) }
+    $shared = Get-SharedFolder
     $selectorFile = Join-Path $shared 'vectors/selector-vectors.json'
     $alpFile = Join-Path $shared 'vectors/alp-vectors.json'
 
@@ -250,7 +250,7 @@ BeforeAll {
     }
 }
 
-Describe 'Shared vectors through Test-AlpRequest' {
+Describe 'Shared vectors through Test-AlpRequest' -Tag Shared {
     It 'reads the shared vector files and writes a policy file for every case (<File>)' -ForEach @(
         @{ File = 'selector-vectors.json'; Prefix = 'selector-'; FilesPerCase = 2 }
         @{ File = 'alp-vectors.json'; Prefix = 'alp-'; FilesPerCase = 1 }

@@ -15,21 +15,25 @@ namespace CalicoAlp.Core.Namespaces
         /// <summary>Above this many namespaces one cluster-wide LIST (paged) is cheaper than one LIST per namespace.</summary>
         public const int ClusterWideThreshold = 10;
 
-        public static async Task<Dictionary<string, List<JsonObject>>> ListAsync(KubeApi api, IReadOnlyCollection<string> namespaces, CancellationToken ct)
+        public static Task<Dictionary<string, List<JsonObject>>> ListAsync(KubeApi api, IReadOnlyCollection<string> namespaces, CancellationToken ct) =>
+            ListAsync(api, ResourceType.Pod, namespaces, ct);
+
+        /// <summary>The objects of a namespaced <paramref name="type"/> (pods, ReplicaSets) in each namespace.</summary>
+        public static async Task<Dictionary<string, List<JsonObject>>> ListAsync(KubeApi api, ResourceType type, IReadOnlyCollection<string> namespaces, CancellationToken ct)
         {
             var result = namespaces.ToDictionary(n => n, _ => new List<JsonObject>(), StringComparer.Ordinal);
             if (namespaces.Count > ClusterWideThreshold)
             {
-                foreach (var pod in await api.ListAsync(ResourceType.Pod, null, null, null, ct).ConfigureAwait(false))
+                foreach (var obj in await api.ListAsync(type, null, null, null, ct).ConfigureAwait(false))
                 {
-                    var ns = JsonDiff.GetString(pod, "metadata", "namespace");
-                    if (ns != null && result.TryGetValue(ns, out var list)) list.Add(pod);
+                    var ns = JsonDiff.GetString(obj, "metadata", "namespace");
+                    if (ns != null && result.TryGetValue(ns, out var list)) list.Add(obj);
                 }
                 return result;
             }
             foreach (var ns in namespaces)
             {
-                result[ns].AddRange(await api.ListAsync(ResourceType.Pod, ns, null, null, ct).ConfigureAwait(false));
+                result[ns].AddRange(await api.ListAsync(type, ns, null, null, ct).ConfigureAwait(false));
             }
             return result;
         }

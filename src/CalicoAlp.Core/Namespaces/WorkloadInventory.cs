@@ -52,7 +52,7 @@ namespace CalicoAlp.Core.Namespaces
     /// <summary>
     /// Groups a namespace's pods that lack the sidecars by owning workload, following controller owner references
     /// (Pod -> ReplicaSet -> Deployment, Pod -> Job -> CronJob, StatefulSet, DaemonSet, bare pods). Pure: works on
-    /// objects already listed (one LIST of pods and one of ReplicaSets/Jobs per namespace, or cluster-wide).
+    /// objects already listed (one LIST of pods and one of ReplicaSets per namespace, or cluster-wide).
     /// </summary>
     public static class WorkloadInventory
     {
@@ -90,13 +90,24 @@ namespace CalicoAlp.Core.Namespaces
             return names;
         }
 
+        /// <summary>Whether <see cref="Analyze"/> needs the namespace's ReplicaSets: a pod with a gap is owned by one.</summary>
+        public static bool NeedsReplicaSets(IEnumerable<JsonObject> pods, Func<JsonObject, SidecarGap?> gapOf) =>
+            pods.Any(p => Controller(p)?.Kind == "ReplicaSet" && gapOf(p) != null);
+
         /// <summary>
         /// Workloads of <paramref name="pods"/> (all in one namespace) for which <paramref name="gapOf"/> finds a gap.
-        /// Deployments are found from the ReplicaSet name and the pod's pod-template-hash label (as the Deployment
-        /// controller names them), so no extra LIST is needed.
+        /// A pod owned by a ReplicaSet belongs to the ReplicaSet's own controller (a Deployment) as its
+        /// ownerReferences say; <paramref name="replicaSets"/> are the namespace's ReplicaSets as listed. Names and
+        /// labels are never used to guess an owner.
         /// </summary>
-        public static List<WorkloadGap> Analyze(string ns, IEnumerable<JsonObject> pods, Func<JsonObject, SidecarGap?> gapOf)
+        public static List<WorkloadGap> Analyze(string ns, IEnumerable<JsonObject> pods, IEnumerable<JsonObject> replicaSets, Func<JsonObject, SidecarGap?> gapOf)
         {
+            var replicaSetOwners = new Dictionary<string, (string Kind, string Name)>(StringComparer.Ordinal);
+            foreach (var rs in replicaSets)
+            {
+                var rsName = JsonDiff.GetString(rs, "metadata", "name");
+                if (rsName != null && Controller(rs) is { } owner) replicaSetOwners[rsName] = owner;
+            }
             var groups = new Dictionary<(string Kind, string Name), (List<string> Pods, SidecarGap Gap)>();
             foreach (var pod in pods)
             {
@@ -104,10 +115,9 @@ namespace CalicoAlp.Core.Namespaces
                 if (gap == null) continue;
                 var podName = JsonDiff.GetString(pod, "metadata", "name") ?? "";
                 var (kind, name) = Controller(pod) ?? ("Pod", podName);
-                var hash = JsonDiff.GetString(pod, "metadata", "labels", "pod-template-hash");
-                if (kind == "ReplicaSet" && hash != null && name.EndsWith("-" + hash, StringComparison.Ordinal))
+                if (kind == "ReplicaSet" && replicaSetOwners.TryGetValue(name, out var rsOwner) && rsOwner.Kind == "Deployment")
                 {
-                    (kind, name) = ("Deployment", name[..^(hash.Length + 1)]);
+                    (kind, name) = rsOwner;
                 }
                 if (!groups.TryGetValue((kind, name), out var g))
                 {

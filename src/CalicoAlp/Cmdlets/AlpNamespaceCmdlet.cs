@@ -142,12 +142,14 @@ namespace CalicoAlp.Cmdlets
             Progress(verb, "Listing pods", 55);
             var pods = Run(ct => PodLister.ListAsync(api, targets.Select(t => t.Name).ToList(), ct));
             Func<System.Text.Json.Nodes.JsonObject, SidecarGap?> gapOf = Enable ? WorkloadInventory.MissingSidecar : WorkloadInventory.StillInjected;
+            // The owners of ReplicaSet pods are read from the ReplicaSets, listed only where such pods have a gap.
+            var replicaSets = Run(ct => PodLister.ListAsync(api, ResourceType.ReplicaSet, targets.Select(t => t.Name).Where(n => WorkloadInventory.NeedsReplicaSets(pods[n], gapOf)).ToList(), ct));
             var now = DateTimeOffset.UtcNow;
             var results = new List<AlpNamespaceResult>();
             for (var i = 0; i < targets.Count; i++)
             {
                 var nsName = targets[i].Name;
-                var workloads = WorkloadInventory.Analyze(nsName, pods[nsName], gapOf);
+                var workloads = WorkloadInventory.Analyze(nsName, pods[nsName], replicaSets.GetValueOrDefault(nsName) ?? new(), gapOf);
                 var label = labelResults[nsName];
                 if (Restart && label.Action == ChangeAction.Skipped)
                 {

@@ -12,6 +12,7 @@ using Xunit;
 namespace CalicoAlp.Tests.Cluster
 {
     [Collection(ClusterCollection.Name)]
+    [Trait("Category", "Cluster")]
     public sealed class AlpNamespaceTests : IDisposable
     {
         private readonly ClusterFixture _cluster;

@@ -10,6 +10,7 @@ namespace CalicoAlp.Tests.Cluster
 {
     /// <summary>Clear, terminating errors for a rejected token and for a cluster without Calico's CRDs (a second, bare control plane).</summary>
     [Collection(ClusterCollection.Name)]
+    [Trait("Category", "Cluster")]
     public sealed class ConnectionErrorTests : IDisposable
     {
         private readonly ClusterFixture _cluster;

@@ -10,6 +10,7 @@ namespace CalicoAlp.Tests.Cluster
 {
     /// <summary>Enable/Disable-CalicoAppLayerPolicy in-process against the real local API server; kubectl checks what was left.</summary>
     [Collection(ClusterCollection.Name)]
+    [Trait("Category", "Cluster")]
     public sealed class EnableCalicoAppLayerPolicyTests : IDisposable
     {
         private readonly ClusterFixture _cluster;

@@ -20,6 +20,7 @@ namespace CalicoAlp.Tests.Cluster
     /// throttling, server errors, dropped connections, latency, a concurrent writer, and Ctrl+C.
     /// </summary>
     [Collection(ClusterCollection.Name)]
+    [Trait("Category", "Cluster")]
     public sealed class ReliabilityTests : IAsyncLifetime, IDisposable
     {
         private readonly ClusterFixture _cluster;

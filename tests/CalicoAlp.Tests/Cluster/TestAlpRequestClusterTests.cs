@@ -9,6 +9,7 @@ namespace CalicoAlp.Tests.Cluster
 {
     /// <summary>Test-AlpRequest in cluster mode: policies stored as Calico CRDs, workloads from live pods.</summary>
     [Collection(ClusterCollection.Name)]
+    [Trait("Category", "Cluster")]
     public sealed class TestAlpRequestClusterTests : IDisposable
     {
         private readonly ClusterFixture _cluster;

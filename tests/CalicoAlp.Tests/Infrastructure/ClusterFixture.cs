@@ -11,13 +11,18 @@ namespace CalicoAlp.Tests.Infrastructure
     /// A real local control plane (etcd + kube-apiserver 1.20.2 + kube-controller-manager, tests/cluster/cluster.sh)
     /// with the "Calico 3.12 + Istio 1.4.2 (mTLS)" fixture. build.ps1 Test starts one and passes its state folder in
     /// CALICOALP_TEST_STATE; without it (e.g. `dotnet test` alone) the fixture starts its own and stops it afterwards.
+    /// Every class that uses it carries [Trait("Category", "Cluster")]; build.ps1 Test -Unit sets CALICOALP_UNIT=1 and
+    /// leaves those out, so a test that reaches this fixture there is one that was not marked: it fails, loudly.
     /// </summary>
     public sealed class ClusterFixture : IDisposable
     {
         private readonly bool _owned;
 
+        public const string UnitVariable = "CALICOALP_UNIT";
+
         public ClusterFixture()
         {
+            ThrowInUnitMode();
             var state = Environment.GetEnvironmentVariable("CALICOALP_TEST_STATE");
             if (string.IsNullOrEmpty(state) || !File.Exists(Path.Combine(state, "kubeconfig")))
             {
@@ -42,8 +47,20 @@ namespace CalicoAlp.Tests.Infrastructure
         /// <summary>The API server's URL (from the kubeconfig's admin cluster).</summary>
         public string ApiServerUrl => Env.TryGetValue("APISERVER_URL", out var u) ? u : throw new InvalidOperationException("APISERVER_URL missing from env");
 
+        /// <summary>In a run without the cluster (CALICOALP_UNIT=1) a test that needs it is an unmarked one.</summary>
+        public static void ThrowInUnitMode()
+        {
+            if (Environment.GetEnvironmentVariable(UnitVariable) == "1")
+            {
+                throw new InvalidOperationException(
+                    "this test needs the cluster: mark it Cluster ([Trait(\"Category\", \"Cluster\")] on its class). " +
+                    $"{UnitVariable}=1 (build.ps1 Test -Unit) runs only the tests that need no cluster and starts none.");
+            }
+        }
+
         public static void Script(params string[] args)
         {
+            ThrowInUnitMode();
             var r = ProcessRunner.Run("bash", new[] { RepoPaths.ClusterScript }.Concat(args).ToArray(), timeout: TimeSpan.FromMinutes(30));
             if (r.ExitCode != 0) throw new InvalidOperationException($"cluster.sh {string.Join(' ', args)} failed ({r.ExitCode}):\n{r.Combined}");
         }

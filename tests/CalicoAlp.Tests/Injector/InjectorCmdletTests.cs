@@ -12,6 +12,7 @@ using Xunit;
 namespace CalicoAlp.Tests.Injector
 {
     /// <summary>Set-/Remove-IstioInjectorPatch in offline mode, hosted in-process.</summary>
+    [Trait("Category", "Shared")]
     public sealed class InjectorCmdletTests : IDisposable
     {
         private readonly string _dir = Path.Combine(Path.GetTempPath(), "calicoalp-injector-" + Guid.NewGuid().ToString("N"));

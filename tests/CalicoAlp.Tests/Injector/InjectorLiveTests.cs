@@ -16,6 +16,7 @@ namespace CalicoAlp.Tests.Injector
 {
     /// <summary>Set-/Remove-IstioInjectorPatch live, against the real local API server with the stock Istio 1.4.2 injector.</summary>
     [Collection(ClusterCollection.Name)]
+    [Trait("Category", "Cluster")]
     public sealed class InjectorLiveTests : IDisposable
     {
         private const string Backup = "istio-sidecar-injector-calicoalp-backup";
@@ -95,6 +96,7 @@ namespace CalicoAlp.Tests.Injector
         }
 
         [Fact]
+        [Trait("Category", "Shared")]
         public void An_older_patch_is_updated_in_place_and_Remove_and_FromBackup_restore_the_stock_template()
         {
             _host.Invoke("Set-IstioInjectorPatch", Params()).AssertSuccess();
@@ -125,6 +127,7 @@ namespace CalicoAlp.Tests.Injector
         }
 
         [Fact]
+        [Trait("Category", "Shared")]
         public void Remove_also_takes_out_a_patch_made_with_Calicos_own_file()
         {
             var calicoFile = InjectorConfigDocument.Load(File.ReadAllText(Path.Combine(RepoPaths.Shared, "upstream", "calico-alp", "rendered", "v3.12", "istio-inject-configmap-1.4.2.yaml"))).Config;

@@ -9,6 +9,7 @@ using Xunit;
 namespace CalicoAlp.Tests.Injector
 {
     /// <summary>The editor against every injector file Calico published (rendered/) and the stock Istio templates.</summary>
+    [Trait("Category", "Shared")]
     public class InjectorOracleTests
     {
         public static IEnumerable<object[]> V312Files() =>

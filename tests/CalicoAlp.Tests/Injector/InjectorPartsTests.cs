@@ -8,6 +8,7 @@ using Xunit;
 
 namespace CalicoAlp.Tests.Injector
 {
+    [Trait("Category", "Shared")]
     public class InjectorPartsTests
     {
         public static IEnumerable<object[]> AllRendered() =>

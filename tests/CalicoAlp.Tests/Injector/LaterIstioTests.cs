@@ -11,6 +11,7 @@ namespace CalicoAlp.Tests.Injector
     /// Calico's later injector files (Istio 1.6-1.10, Jekyll sources rendered with that docs version's includes) are
     /// outside the 1.0-1.4 scope: the editor must either patch them provably or refuse them by name, never guess.
     /// </summary>
+    [Trait("Category", "Shared")]
     public class LaterIstioTests
     {
         private static string Config(string docs, string file, string calico)

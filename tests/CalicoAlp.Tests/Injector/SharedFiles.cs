@@ -4,26 +4,17 @@ using System.IO;
 using System.Linq;
 using System.Text;
 using System.Text.RegularExpressions;
+using CalicoAlp.Tests.Infrastructure;
 
 namespace CalicoAlp.Tests.Injector
 {
-    /// <summary>The read-only upstream material (../shared next to the repository, or $CALICOALP_SHARED).</summary>
+    /// <summary>The read-only upstream material in the shared folder (found by RepoPaths.Shared).</summary>
     internal static class SharedFiles
     {
-        private static readonly Lazy<string> Root = new(Locate);
-
         /// <summary>The folder with CalicoAlp.sln.</summary>
-        public static string RepositoryRoot
-        {
-            get
-            {
-                var dir = new DirectoryInfo(AppContext.BaseDirectory);
-                while (dir != null && !File.Exists(Path.Combine(dir.FullName, "CalicoAlp.sln"))) dir = dir.Parent;
-                return dir?.FullName ?? throw new InvalidOperationException("CalicoAlp.sln not found above " + AppContext.BaseDirectory);
-            }
-        }
+        public static string RepositoryRoot => RepoPaths.Root;
 
-        public static string CalicoAlp => Path.Combine(Root.Value, "upstream", "calico-alp");
+        public static string CalicoAlp => Path.Combine(RepoPaths.Shared, "upstream", "calico-alp");
 
         public static string Rendered(string docsVersion) => Path.Combine(CalicoAlp, "rendered", docsVersion);
 
@@ -35,16 +26,6 @@ namespace CalicoAlp.Tests.Injector
             ["v3.11"] = "3.11.3",
             ["v3.12"] = "3.12.3",
         };
-
-        private static string Locate()
-        {
-            var env = Environment.GetEnvironmentVariable("CALICOALP_SHARED");
-            if (!string.IsNullOrEmpty(env)) return env;
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir != null && !File.Exists(Path.Combine(dir.FullName, "CalicoAlp.sln"))) dir = dir.Parent;
-            if (dir == null) throw new InvalidOperationException("CalicoAlp.sln not found above " + AppContext.BaseDirectory + "; set CALICOALP_SHARED.");
-            return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared"));
-        }
 
         public static string Read(string path) => File.ReadAllText(path, new UTF8Encoding(false));
 

@@ -6,29 +6,16 @@ using System.Text.Json;
 using CalicoAlp.Core.Policy.Evaluation;
 using CalicoAlp.Core.Policy.Loading;
 using CalicoAlp.Core.Policy.Model;
+using CalicoAlp.Tests.Infrastructure;
 
 namespace CalicoAlp.Tests.Policy
 {
-    /// <summary>Locates ../shared/vectors (CALICOALP_SHARED overrides the shared folder) and turns ALP vectors into engine input.</summary>
+    /// <summary>Reads the shared folder's vectors (found by RepoPaths.Shared) and turns ALP vectors into engine input.</summary>
     internal static class SharedVectors
     {
-        private static readonly Lazy<string> SharedDir = new(FindShared);
-
-        public static string Shared => SharedDir.Value;
-
-        private static string FindShared()
-        {
-            var env = Environment.GetEnvironmentVariable("CALICOALP_SHARED");
-            if (!string.IsNullOrEmpty(env)) return env;
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir != null && !File.Exists(Path.Combine(dir.FullName, "CalicoAlp.sln"))) dir = dir.Parent;
-            if (dir == null) throw new InvalidOperationException("Cannot find the repository root (CalicoAlp.sln) above " + AppContext.BaseDirectory);
-            return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared"));
-        }
-
         public static JsonElement Load(string file)
         {
-            var path = Path.Combine(Shared, "vectors", file);
+            var path = Path.Combine(RepoPaths.Shared, "vectors", file);
             using var doc = JsonDocument.Parse(File.ReadAllText(path));
             return doc.RootElement.Clone();
         }

@@ -7,6 +7,7 @@ using Xunit;
 
 namespace CalicoAlp.Tests.Policy
 {
+    [Trait("Category", "Shared")]
     public class SelectorVectorTests
     {
         public static IEnumerable<object[]> Cases()
@@ -44,6 +45,7 @@ namespace CalicoAlp.Tests.Policy
         }
     }
 
+    [Trait("Category", "Shared")]
     public class AlpVectorTests
     {
         public static IEnumerable<object[]> Cases()

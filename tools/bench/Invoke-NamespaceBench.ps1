@@ -1,0 +1,34 @@
+<#
+.SYNOPSIS
+    Bench -Suite Namespaces: Add-AlpNamespace at scale against the real local control plane.
+.DESCRIPTION
+    Runs tools/bench/Measure-NamespaceScale.ps1 (500 namespaces of 20 pods by default) against the cluster of
+    $env:CALICOALP_TEST_STATE, or -Kubeconfig, or else a local control plane it starts (tests/cluster/cluster.sh) and
+    stops afterwards. See docs/performance.md.
+.EXAMPLE
+    dotnet pwsh ./build.ps1 Bench -Suite Namespaces
+.EXAMPLE
+    dotnet pwsh ./tools/bench/Invoke-NamespaceBench.ps1 -Kubeconfig /tmp/me-k8s/kubeconfig
+#>
+[CmdletBinding()]
+param(
+    # A cluster to use (context 'admin'); default: $env:CALICOALP_TEST_STATE's, else a fresh local one.
+    [string] $Kubeconfig,
+    # The built module (dotnet pwsh ./build.ps1 Build).
+    [string] $ModulePath = (Join-Path $PSScriptRoot '../../out/CalicoAlp/CalicoAlp.psd1')
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3.0
+. (Join-Path $PSScriptRoot '../BuildTools.ps1')
+Assert-BuiltModule $ModulePath
+
+$state = $null
+if (-not $Kubeconfig) {
+    if ($env:CALICOALP_TEST_STATE) { $Kubeconfig = Join-Path $env:CALICOALP_TEST_STATE 'kubeconfig' }
+    else { $state = Start-TestCluster; $Kubeconfig = Join-Path $state 'kubeconfig' }
+}
+try {
+    & (Join-Path $PSScriptRoot 'Measure-NamespaceScale.ps1') -Kubeconfig $Kubeconfig -ModulePath $ModulePath
+}
+finally { Stop-TestCluster $state }
