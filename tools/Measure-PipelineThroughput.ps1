@@ -26,7 +26,7 @@ $large = Join-Path $WorkDir 'large-20000-rules.yaml'
 if (-not (Test-Path $large)) {
     # Seeded and deterministic: 400 pods (app-<i>, namespace ns-<i % 20>, service account sa-<i % 40>, tier t-<i % 8>,
     # IP 10.2.<i / 200>.<i % 200 + 1>) and 200 policies, each selecting one tier (50 pods) with 100 ingress rules:
-    # source selector + TCP port, service-account names + TCP port, source nets, method + path prefix; every 25th rule (a selector rule) a Deny.
+    # source selector + TCP port, service-account names + TCP port, source nets, method + path prefix; every 20th rule (a selector rule) a Deny.
     $sb = [Text.StringBuilder]::new()
     for ($i = 0; $i -lt 400; $i++) {
         $null = $sb.Append("apiVersion: v1`nkind: Pod`nmetadata: {name: app-$i, namespace: ns-$($i % 20), labels: {app: app-$i, tier: t-$($i % 8)}}`n")
@@ -36,7 +36,7 @@ if (-not (Test-Path $large)) {
         $null = $sb.Append("apiVersion: projectcalico.org/v3`nkind: GlobalNetworkPolicy`nmetadata: {name: gnp-$p}`nspec:`n  order: $p`n  selector: tier == 't-$($p % 8)'`n  ingress:`n")
         for ($r = 0; $r -lt 100; $r++) {
             $n = $p * 100 + $r
-            $action = if ($r % 25 -eq 20) { 'Deny' } else { 'Allow' }
+            $action = if ($r % 20 -eq 0) { 'Deny' } else { 'Allow' }
             switch ($r % 4) {
                 0 { $null = $sb.Append("  - action: $action`n    protocol: TCP`n    source: {selector: app == 'app-$($n % 397)'}`n    destination: {ports: [$(8000 + $n % 50)]}`n") }
                 1 { $null = $sb.Append("  - action: $action`n    protocol: TCP`n    source: {serviceAccounts: {names: [sa-$($n % 41)]}}`n    destination: {ports: [$(9000 + $n % 30)]}`n") }
