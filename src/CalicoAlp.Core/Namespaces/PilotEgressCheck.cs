@@ -11,6 +11,7 @@ using CalicoAlp.Core.Json;
 using CalicoAlp.Core.Kube;
 using CalicoAlp.Core.Policy.Cluster;
 using CalicoAlp.Core.Policy.Evaluation;
+using CalicoAlp.Core.Policy.Requests;
 
 namespace CalicoAlp.Core.Namespaces
 {
@@ -24,10 +25,12 @@ namespace CalicoAlp.Core.Namespaces
         private static readonly IPAddress SourceAddress = IPAddress.Parse("10.255.0.10");
         private static readonly IPAddress PilotAddress = IPAddress.Parse("10.255.0.20");
         private readonly PolicyEngine _engine;
+        private readonly AlpRequestBuilder _requests;
 
         private PilotEgressCheck(PolicyEngine engine, WorkloadInfo pilot, int port, string pilotName)
         {
             _engine = engine;
+            _requests = new AlpRequestBuilder(engine);
             Pilot = pilot;
             Port = port;
             PilotName = pilotName;
@@ -85,17 +88,16 @@ namespace CalicoAlp.Core.Namespaces
             }
             foreach (var (display, workload) in workloads)
             {
-                var decision = _engine.Evaluate(new AlpRequest
+                // Egress from the workload (its own mTLS identity) to pilot's port.
+                var decision = _engine.Evaluate(_requests.Build(new RequestFields
                 {
                     Direction = TrafficDirection.Egress,
-                    SourcePrincipal = workload.Principal,
                     SourceIP = SourceAddress,
-                    SourcePort = 40000,
                     SourceWorkload = workload,
                     DestinationIP = PilotAddress,
                     DestinationPort = Port,
                     DestinationWorkload = Pilot,
-                });
+                }));
                 if (decision.Verdict != Verdict.Allow)
                 {
                     var by = decision.Policy ?? (decision.Tier != null ? $"the end of tier {decision.Tier}" : decision.Profile ?? "no matching rule");

@@ -6,6 +6,7 @@ using System.Management.Automation;
 using CalicoAlp.Core.Diagnostics;
 using CalicoAlp.Core.Policy.Evaluation;
 using CalicoAlp.Core.Policy.Replay;
+using CalicoAlp.Core.Policy.Requests;
 
 namespace CalicoAlp.Cmdlets
 {
@@ -24,8 +25,10 @@ namespace CalicoAlp.Cmdlets
                     throw new AlpException("PolicyPathRequired", AlpErrorKind.InvalidArgument,
                         "-AccessLogPath replays logs against policy files: give -PolicyPath (files or folders).", "PolicyPath");
                 }
-                engine = EngineFor(ResolvePaths(), Behavior());
-                replayer = new AccessLogReplayer(engine, ReplayOptionsFor(engine));
+                var p = RequestParameters.FromCommand(this, MyInvocation.BoundParameters.Keys);
+                var paths = p.PolicyPath;
+                engine = Engines.ForFiles(SessionState.Path.CurrentLocation.Path + "\u0001" + string.Join("\u0001", paths), () => ResolvePaths(paths), Engines.Behavior(p.CalicoVersion));
+                replayer = new AccessLogReplayer(engine, new AlpRequestBuilder(engine, WriteWarning).ReplayOptions(p.ToFields()));
                 files = AccessLogReplayer.ExpandFiles(ResolveLogPaths());
             }
             catch (AlpException ex)
@@ -76,34 +79,6 @@ namespace CalicoAlp.Cmdlets
                 }
             }
             return resolved;
-        }
-
-        private ReplayOptions ReplayOptionsFor(PolicyEngine engine)
-        {
-            var dstIp = ParseIp(DestinationIP, nameof(DestinationIP));
-            WorkloadInfo? destination = null;
-            if (DestinationLabels != null || DestinationNamespace != null || DestinationServiceAccount != null)
-            {
-                destination = new WorkloadInfo(DestinationNamespace ?? "default", DestinationServiceAccount ?? "default",
-                    DestinationLabels != null ? Labels(DestinationLabels) : new Dictionary<string, string>(StringComparer.Ordinal));
-            }
-            else if (dstIp != null)
-            {
-                destination = engine.PodByIp(dstIp) ?? new WorkloadInfo("default", "default", new Dictionary<string, string>(StringComparer.Ordinal));
-            }
-            if (!string.IsNullOrEmpty(SourcePrincipal) && !SpiffeIdentity.TryParse(SourcePrincipal, out _, out _))
-            {
-                WriteWarning($"-SourcePrincipal '{SourcePrincipal}' is not spiffe://<trust-domain>/ns/<ns>/sa/<sa>: Dikastes treats it as an unknown peer.");
-            }
-            return new ReplayOptions
-            {
-                Destination = destination,
-                DestinationIP = dstIp,
-                DefaultDestinationPort = DestinationPort,
-                DestinationProfiles = DestinationProfile,
-                SourcePrincipal = SourcePrincipal,
-                SourceIP = ParseIp(SourceIP, nameof(SourceIP)),
-            };
         }
     }
 

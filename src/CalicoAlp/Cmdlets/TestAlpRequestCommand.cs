@@ -6,9 +6,9 @@ using System.Management.Automation;
 using System.Net;
 using CalicoAlp.Core.Diagnostics;
 using CalicoAlp.Core.Policy.Evaluation;
-using CalicoAlp.Core.Policy.Loading;
 using CalicoAlp.Core.Policy.Model;
 using CalicoAlp.Core.Policy.Replay;
+using CalicoAlp.Core.Policy.Requests;
 
 namespace CalicoAlp.Cmdlets
 {
@@ -16,7 +16,8 @@ namespace CalicoAlp.Cmdlets
     /// <para type="synopsis">Answers "will this request be allowed, and why?" offline, from Calico policy files.</para>
     /// <para type="description">Reads Calico v3 / CRD resources, Kubernetes NetworkPolicies and Namespace/ServiceAccount/Pod
     /// objects from -PolicyPath (files or folders) and evaluates the request the way Dikastes does (newest release, or
-    /// -CalicoVersion). Every parameter binds from the pipeline by property name, so a CSV of requests can be piped in.</para>
+    /// -CalicoVersion). Request objects (CSV rows, PSCustomObjects) can be piped in: their properties named like the
+    /// parameters are read as those parameters; parameters given on the command line win.</para>
     /// </summary>
     [Cmdlet(VerbsDiagnostic.Test, "AlpRequest", DefaultParameterSetName = RequestSet)]
     [OutputType(typeof(RequestDecision))]
@@ -25,18 +26,10 @@ namespace CalicoAlp.Cmdlets
     {
         private const string RequestSet = "Request";
         private const string AccessLogSet = "AccessLog";
-        private readonly Dictionary<string, PolicyEngine> _engines = new(StringComparer.Ordinal);
-        // Per-record caches (a pipeline usually binds the same -PolicyPath/-CalicoVersion to every record): resolving a
-        // provider path costs more than evaluating a request, so the last resolution is reused while the current
-        // location and the -PolicyPath strings are the same.
-        private string? _resolvedKey;
-        private List<string>? _resolvedPaths;
-        private string? _behaviorText;
-        private CalicoBehavior? _behavior;
-        private PolicyEngine? _lastEngine;
-        private int _decisions;
-        private List<string>? _lastEnginePaths;
-        private CalicoBehavior? _lastEngineBehavior;
+        // Piped objects: one pipeline-bound parameter that the cmdlet reads (RequestParameters.ReadFrom) instead of ~20
+        // parameters that PowerShell would look up by property name for every object. Every other parameter is also in
+        // this set, bound from the command line only.
+        private const string InputObjectSet = "InputObject";
 
         /// <summary>Envoy access log files, folders or wildcards (JSON lines or the default text format) to replay.</summary>
         [Parameter(Mandatory = true, ParameterSetName = AccessLogSet)]
@@ -47,94 +40,143 @@ namespace CalicoAlp.Cmdlets
         [Parameter(ParameterSetName = AccessLogSet)]
         public SwitchParameter SummaryOnly { get; set; }
 
+        /// <summary>A request object (CSV row, PSCustomObject, any object) whose properties are named like this cmdlet's
+        /// request parameters.</summary>
+        [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
+        public PSObject? InputObject { get; set; }
+
         /// <summary>Policy files or folders (recursive: *.yaml, *.yml, *.json). Without it (single requests), the policies,
         /// namespaces and service accounts are read from the cluster (-Kubeconfig/-Context).</summary>
         // Not Mandatory in either set (the access-log replay checks it itself): a mandatory pipeline-bound parameter that
         // only the AccessLog set has would make PowerShell pick that set for piped request objects.
         [Parameter(Position = 0, ParameterSetName = AccessLogSet, ValueFromPipelineByPropertyName = true)]
         [Parameter(Position = 0, ParameterSetName = RequestSet, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Position = 0, ParameterSetName = InputObjectSet)]
         public string[] PolicyPath { get; set; } = [];
 
         /// <summary>Cluster mode: the source pod as namespace/name; fills -SourceNamespace/-SourceServiceAccount/-SourceLabels/-SourceIP from it.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = RequestSet)]
-        [ValidatePattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$")]
+        [Parameter(ParameterSetName = InputObjectSet)]
+        [ValidatePattern(AlpRequestBuilder.PodReferencePattern)]
         public string? Source { get; set; }
 
         /// <summary>Cluster mode: the destination pod as namespace/name; fills the -Destination* workload fields and IP from it.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = RequestSet)]
-        [ValidatePattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$")]
+        [Parameter(ParameterSetName = InputObjectSet)]
+        [ValidatePattern(AlpRequestBuilder.PodReferencePattern)]
         public string? Destination { get; set; }
 
         /// <summary>SPIFFE URI of the client (spiffe://&lt;td&gt;/ns/&lt;ns&gt;/sa/&lt;sa&gt;). Empty = plaintext. Omitted: derived
         /// from -SourceNamespace/-SourceServiceAccount when the source is a workload (Istio mTLS), else plaintext.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = RequestSet)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = AccessLogSet)]
+        [Parameter(ParameterSetName = InputObjectSet)]
         [AllowEmptyString]
         [AllowNull]
         public string? SourcePrincipal { get; set; }
 
-        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = RequestSet)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = AccessLogSet)]
+        [Parameter(ParameterSetName = InputObjectSet)]
         public string? SourceIP { get; set; }
 
         [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = RequestSet)]
+        [Parameter(ParameterSetName = InputObjectSet)]
         [ValidateRange(0, 65535)]
-        public int SourcePort { get; set; } = 40000;
+        public int SourcePort { get; set; } = AlpRequestBuilder.DefaultSourcePort;
 
         [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = RequestSet)]
+        [Parameter(ParameterSetName = InputObjectSet)]
         public string? SourceNamespace { get; set; }
 
         [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = RequestSet)]
+        [Parameter(ParameterSetName = InputObjectSet)]
         public string? SourceServiceAccount { get; set; }
 
         /// <summary>Pod labels of the source workload. Omit this, -SourceNamespace and -SourceServiceAccount for an address outside the cluster (unless -SourceIP is a loaded Pod's IP).</summary>
         [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = RequestSet)]
+        [Parameter(ParameterSetName = InputObjectSet)]
         public Hashtable? SourceLabels { get; set; }
 
-        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = RequestSet)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = AccessLogSet)]
+        [Parameter(ParameterSetName = InputObjectSet)]
         public string? DestinationNamespace { get; set; }
 
-        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = RequestSet)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = AccessLogSet)]
+        [Parameter(ParameterSetName = InputObjectSet)]
         public string? DestinationServiceAccount { get; set; }
 
-        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = RequestSet)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = AccessLogSet)]
+        [Parameter(ParameterSetName = InputObjectSet)]
         public Hashtable? DestinationLabels { get; set; }
 
-        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = RequestSet)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = AccessLogSet)]
+        [Parameter(ParameterSetName = InputObjectSet)]
         public string? DestinationIP { get; set; }
 
-        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = RequestSet)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = AccessLogSet)]
+        [Parameter(ParameterSetName = InputObjectSet)]
         [ValidateRange(0, 65535)]
-        public int DestinationPort { get; set; } = 80;
+        public int DestinationPort { get; set; } = AlpRequestBuilder.DefaultDestinationPort;
 
         /// <summary>Profiles of the destination endpoint, in order (empty allowed). Default: [kns.&lt;ns&gt;, ksa.&lt;ns&gt;.&lt;sa&gt;].</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = RequestSet)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = AccessLogSet)]
+        [Parameter(ParameterSetName = InputObjectSet)]
         [AllowEmptyCollection]
         public string[]? DestinationProfile { get; set; }
 
-        /// <summary>TCP (default), UDP, SCTP, ICMP, or a protocol number.</summary>
+        /// <summary>TCP (default), UDP, SCTP, ICMP, ICMPv6, UDPLite, or a protocol number.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = RequestSet)]
+        [Parameter(ParameterSetName = InputObjectSet)]
         public string Protocol { get; set; } = "TCP";
 
         /// <summary>HTTP method; omit together with -Path for a non-HTTP TCP connection check.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = RequestSet)]
+        [Parameter(ParameterSetName = InputObjectSet)]
         public string? Method { get; set; }
 
         /// <summary>HTTP :path (may include ?query).</summary>
         [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = RequestSet)]
+        [Parameter(ParameterSetName = InputObjectSet)]
         public string? Path { get; set; }
 
         /// <summary>Emulate an older Dikastes (e.g. 3.29, 3.30.2, 3.31.6). Default: newest.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = RequestSet)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = AccessLogSet)]
+        [Parameter(ParameterSetName = InputObjectSet)]
         public string? CalicoVersion { get; set; }
 
         /// <summary>Ingress (default, what Dikastes judges) or Egress (the source's egress policy).</summary>
         // A string, not the Core enum: PowerShell reads parameter types before the module's load context is hooked up.
         [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = RequestSet)]
+        [Parameter(ParameterSetName = InputObjectSet)]
         [ValidateSet("Ingress", "Egress", IgnoreCase = true)]
         public string Direction { get; set; } = "Ingress";
 
         /// <summary>Do not collect the evaluation trace.</summary>
         [Parameter(ParameterSetName = RequestSet)]
+        [Parameter(ParameterSetName = InputObjectSet)]
         public SwitchParameter NoTrace { get; set; }
+
+        private PolicyEngineCache? _engines;
+        private PolicyEngine? _builderEngine;
+        private AlpRequestBuilder? _builder;
+        private HashSet<string>? _commandLine;
+        private int _decisions;
+
+        private PolicyEngineCache Engines => _engines ??= new PolicyEngineCache(WriteVerbose);
+
+        protected override void BeginProcessing()
+        {
+            // The parameters given on the command line (before any pipeline input is bound): they win over piped properties.
+            _commandLine = new HashSet<string>(MyInvocation.BoundParameters.Keys, StringComparer.OrdinalIgnoreCase);
+        }
 
         protected override void ProcessRecord()
         {
@@ -143,23 +185,49 @@ namespace CalicoAlp.Cmdlets
                 ReplayAccessLogs();
                 return;
             }
+            RequestParameters p;
+            if (ParameterSetName == InputObjectSet)
+            {
+                try
+                {
+                    p = RequestParameters.ReadFrom(InputObject!, RequestParameters.FromCommand(this, _commandLine!), _commandLine!);
+                }
+                catch (AlpException ex)
+                {
+                    WriteError(ToErrorRecord(ex));
+                    return;
+                }
+            }
+            else
+            {
+                p = RequestParameters.FromCommand(this, MyInvocation.BoundParameters.Keys);
+            }
+            Decide(p);
+        }
+
+        private void Decide(RequestParameters p)
+        {
             PolicyEngine engine;
             Core.Kube.KubeApi? api = null;
             try
             {
-                if (PolicyPath.Length == 0)
+                var behavior = Engines.Behavior(p.CalicoVersion);
+                if (p.PolicyPath.Length == 0)
                 {
                     api = Connect();
-                    engine = ClusterEngine(api, Behavior());
+                    var cluster = api;
+                    engine = Engines.ForCluster($"context '{cluster.ContextName}' ({cluster.Server})",
+                        () => Run(ct => Core.Policy.Cluster.ClusterPolicySource.LoadAsync(cluster, ct)), behavior);
                 }
                 else
                 {
-                    if (Source != null || Destination != null)
+                    if (p.Source != null || p.Destination != null)
                     {
                         throw new AlpException("PodNeedsCluster", AlpErrorKind.InvalidArgument,
                             "-Source and -Destination name live pods: omit -PolicyPath to read policies and pods from the cluster, or describe the workloads with -Source*/-Destination* parameters.", "PolicyPath");
                     }
-                    engine = EngineFor(ResolvePaths(), Behavior());
+                    var paths = p.PolicyPath;
+                    engine = Engines.ForFiles(SessionState.Path.CurrentLocation.Path + "\u0001" + string.Join("\u0001", paths), () => ResolvePaths(paths), behavior);
                 }
             }
             catch (AlpException ex)
@@ -169,14 +237,19 @@ namespace CalicoAlp.Cmdlets
             }
             try
             {
-                (WorkloadInfo Workload, IPAddress? IP)? sourcePod = api != null && Source != null ? Run(ct => Core.Policy.Cluster.ClusterPolicySource.GetPodAsync(api, Source, ct)) : null;
-                (WorkloadInfo Workload, IPAddress? IP)? destinationPod = api != null && Destination != null ? Run(ct => Core.Policy.Cluster.ClusterPolicySource.GetPodAsync(api, Destination, ct)) : null;
-                var request = BuildRequest(engine, sourcePod, destinationPod);
+                (WorkloadInfo Workload, IPAddress? IP)? sourcePod = api != null && p.Source != null ? Run(ct => Core.Policy.Cluster.ClusterPolicySource.GetPodAsync(api, p.Source, ct)) : null;
+                (WorkloadInfo Workload, IPAddress? IP)? destinationPod = api != null && p.Destination != null ? Run(ct => Core.Policy.Cluster.ClusterPolicySource.GetPodAsync(api, p.Destination, ct)) : null;
+                var fields = p.ToFields();
+                fields.SourceWorkload = sourcePod?.Workload;
+                fields.SourceIP ??= sourcePod?.IP;
+                fields.DestinationWorkload = destinationPod?.Workload;
+                fields.DestinationIP ??= destinationPod?.IP;
+                var request = BuilderFor(engine).Build(fields);
                 // The first record's trace is made at once; from the second record of the same pipeline on, the engine is
                 // shared by all the output, so a trace can be worked out later without keeping an engine per output object.
-                if (NoTrace.IsPresent || VerboseWanted() || ++_decisions == 1)
+                if (p.NoTrace || VerboseWanted() || ++_decisions == 1)
                 {
-                    var trace = NoTrace.IsPresent ? null : new List<TraceStep>();
+                    var trace = p.NoTrace ? null : new List<TraceStep>();
                     var decision = engine.Evaluate(request, trace);
                     if (trace != null) foreach (var step in trace) WriteVerbose(step.ToString());
                     WriteObject(new RequestDecision(decision, request, engine.Behavior, trace ?? new List<TraceStep>()));
@@ -190,6 +263,17 @@ namespace CalicoAlp.Cmdlets
             {
                 WriteError(ToErrorRecord(ex));
             }
+        }
+
+        /// <summary>The request builder of an engine (warnings go to the Warning stream); kept while the engine is the same.</summary>
+        private AlpRequestBuilder BuilderFor(PolicyEngine engine)
+        {
+            if (_builder == null || !ReferenceEquals(engine, _builderEngine))
+            {
+                _builder = new AlpRequestBuilder(engine, WriteWarning);
+                _builderEngine = engine;
+            }
+            return _builder;
         }
 
         /// <summary>
@@ -210,32 +294,11 @@ namespace CalicoAlp.Cmdlets
             return true;
         }
 
-        /// <summary>-CalicoVersion parsed (the last value is kept: the same for every record in practice).</summary>
-        private CalicoBehavior Behavior()
-        {
-            if (_behavior == null || !string.Equals(_behaviorText, CalicoVersion, StringComparison.Ordinal))
-            {
-                _behavior = CalicoBehavior.Parse(CalicoVersion);
-                _behaviorText = CalicoVersion;
-            }
-            return _behavior;
-        }
-
-        /// <summary>-PolicyPath resolved against the current location; the last resolution is reused for the same location and strings.</summary>
-        private List<string> ResolvePaths()
-        {
-            var key = SessionState.Path.CurrentLocation.Path + "\u0001" + string.Join("\u0001", PolicyPath);
-            if (_resolvedPaths != null && string.Equals(key, _resolvedKey, StringComparison.Ordinal)) return _resolvedPaths;
-            var resolved = ResolvePathsUncached();
-            _resolvedKey = key;
-            _resolvedPaths = resolved;
-            return resolved;
-        }
-
-        private List<string> ResolvePathsUncached()
+        /// <summary>-PolicyPath resolved against the current location (files and folders).</summary>
+        private List<string> ResolvePaths(string[] paths)
         {
             var resolved = new List<string>();
-            foreach (var p in PolicyPath)
+            foreach (var p in paths)
             {
                 try
                 {
@@ -247,117 +310,6 @@ namespace CalicoAlp.Cmdlets
                 }
             }
             return resolved;
-        }
-
-        /// <summary>Cluster mode: the cluster's policies compiled once per connection and Calico version.</summary>
-        private PolicyEngine ClusterEngine(Core.Kube.KubeApi api, CalicoBehavior behavior)
-        {
-            var key = "cluster\u0001" + api.ContextName + "\u0001" + api.Server + "\u0001" + behavior;
-            if (_engines.TryGetValue(key, out var engine)) return engine;
-            var set = Run(ct => Core.Policy.Cluster.ClusterPolicySource.LoadAsync(api, ct));
-            engine = PolicyEngine.Compile(set, behavior);
-            WriteVerbose($"Compiled {set.Policies.Count} policies of context '{api.ContextName}' ({set.Namespaces.Count} namespaces, {set.ServiceAccounts.Count} service accounts) for Calico {behavior}");
-            _engines[key] = engine;
-            return engine;
-        }
-
-        private PolicyEngine EngineFor(List<string> paths, CalicoBehavior behavior)
-        {
-            // The resolved paths and the behaviour are the cached instances while they do not change: no key to build.
-            if (_lastEngine != null && ReferenceEquals(paths, _lastEnginePaths) && ReferenceEquals(behavior, _lastEngineBehavior)) return _lastEngine;
-            var key = string.Join("\n", paths) + "\n" + behavior;
-            if (!_engines.TryGetValue(key, out var engine)) engine = CompileFiles(key, paths, behavior);
-            _lastEngine = engine;
-            _lastEnginePaths = paths;
-            _lastEngineBehavior = behavior;
-            return engine;
-        }
-
-        private PolicyEngine CompileFiles(string key, List<string> paths, CalicoBehavior behavior)
-        {
-            var set = PolicySet.Empty;
-            foreach (var p in paths)
-            {
-                WriteVerbose($"Loading policy from {p}");
-                set = set.Merge(PolicyLoader.LoadPath(p));
-            }
-            var engine = PolicyEngine.Compile(set, behavior);
-            WriteVerbose($"Compiled {set.Policies.Count} policies, {set.Profiles.Count} profiles, {engine.IpSetCount} selector IP sets for Calico {behavior}");
-            _engines[key] = engine;
-            return engine;
-        }
-
-        private static IPAddress? ParseIp(string? text, string parameter)
-        {
-            if (string.IsNullOrEmpty(text)) return null;
-            if (IPAddress.TryParse(text, out var ip)) return ip;
-            throw new AlpException("InvalidIPAddress", AlpErrorKind.InvalidArgument, $"-{parameter} '{text}' is not an IP address.", text);
-        }
-
-        private static int ParseProtocol(string text) => text.ToUpperInvariant() switch
-        {
-            "TCP" => 6,
-            "UDP" => 17,
-            "SCTP" => 132,
-            "ICMP" => 1,
-            "ICMPV6" => 58,
-            "UDPLITE" => 136,
-            _ => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1 && n <= 255 ? n
-                : throw new AlpException("InvalidProtocol", AlpErrorKind.InvalidArgument, $"-Protocol '{text}' is not TCP, UDP, SCTP, ICMP or a number 1..255.", text),
-        };
-
-        private static Dictionary<string, string> Labels(Hashtable table)
-        {
-            var d = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (DictionaryEntry e in table)
-            {
-                d[Convert.ToString(e.Key, CultureInfo.InvariantCulture) ?? ""] = Convert.ToString(e.Value, CultureInfo.InvariantCulture) ?? "";
-            }
-            return d;
-        }
-
-        private AlpRequest BuildRequest(PolicyEngine engine, (WorkloadInfo Workload, IPAddress? IP)? sourcePod = null, (WorkloadInfo Workload, IPAddress? IP)? destinationPod = null)
-        {
-            var srcIp = ParseIp(SourceIP, nameof(SourceIP)) ?? sourcePod?.IP;
-            var dstIp = ParseIp(DestinationIP, nameof(DestinationIP)) ?? destinationPod?.IP;
-            string? principalNs = null, principalSa = null;
-            if (!string.IsNullOrEmpty(SourcePrincipal) && SpiffeIdentity.TryParse(SourcePrincipal, out var pns, out var psa))
-            {
-                principalNs = pns;
-                principalSa = psa;
-            }
-            else if (!string.IsNullOrEmpty(SourcePrincipal))
-            {
-                WriteWarning($"-SourcePrincipal '{SourcePrincipal}' is not spiffe://<trust-domain>/ns/<ns>/sa/<sa>: Dikastes treats it as an unknown peer " +
-                             "(service account and namespace checks pass; Calico <= 3.29 denies).");
-            }
-            // -SourceNamespace/-SourceServiceAccount/-SourceLabels describe the workload that owns the source IP;
-            // with none of them (and no loaded Pod with that IP) the source is an address outside the cluster.
-            WorkloadInfo? source = sourcePod != null ? sourcePod.Value.Workload
-                : SourceLabels != null || !string.IsNullOrEmpty(SourceNamespace) || !string.IsNullOrEmpty(SourceServiceAccount)
-                ? new WorkloadInfo(SourceNamespace ?? principalNs ?? "default", SourceServiceAccount ?? principalSa ?? "default", SourceLabels == null ? new Dictionary<string, string>() : Labels(SourceLabels))
-                : engine.PodByIp(srcIp);
-            WorkloadInfo? destination = destinationPod != null ? destinationPod.Value.Workload
-                : (DestinationLabels == null && DestinationNamespace == null ? engine.PodByIp(dstIp) : null)
-                  ?? new WorkloadInfo(DestinationNamespace ?? "default", DestinationServiceAccount ?? "default",
-                    DestinationLabels != null ? Labels(DestinationLabels) : new Dictionary<string, string>(StringComparer.Ordinal));
-            bool principalBound = MyInvocation.BoundParameters.ContainsKey(nameof(SourcePrincipal));
-            string principal = principalBound ? SourcePrincipal ?? "" : source?.Principal ?? "";
-            return new AlpRequest
-            {
-                SourcePrincipal = principal,
-                SourceIP = srcIp,
-                SourcePort = SourcePort,
-                SourceWorkload = source,
-                DestinationIP = dstIp,
-                DestinationPort = DestinationPort,
-                DestinationWorkload = destination,
-                Profiles = DestinationProfile,
-                Protocol = ParseProtocol(Protocol),
-                Method = Method,
-                Path = Path,
-                Direction = string.Equals(Direction, "Egress", StringComparison.OrdinalIgnoreCase) ? TrafficDirection.Egress : TrafficDirection.Ingress,
-            };
         }
     }
 }

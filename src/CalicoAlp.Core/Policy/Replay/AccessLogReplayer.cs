@@ -4,6 +4,8 @@ using System.IO;
 using System.Net;
 using System.Threading;
 using CalicoAlp.Core.Policy.Evaluation;
+using CalicoAlp.Core.Policy.Model;
+using CalicoAlp.Core.Policy.Requests;
 
 namespace CalicoAlp.Core.Policy.Replay
 {
@@ -44,12 +46,23 @@ namespace CalicoAlp.Core.Policy.Replay
         private readonly ReplayOptions _options;
         private readonly Dictionary<IPAddress, IPAddress> _addresses = new();
         private readonly AccessLogEntry _entry = new();
-        private readonly WorkloadInfo _defaultDestination = new("default", "default", new Dictionary<string, string>(StringComparer.Ordinal));
+        private readonly AlpRequestBuilder _builder;
+        /// <summary>The fields of the current line (one instance reused line after line: the replay is sequential).</summary>
+        private readonly RequestFields _fields;
 
+        /// <param name="options">The fixed part of the requests (<see cref="AlpRequestBuilder.ReplayOptions"/>).</param>
         public AccessLogReplayer(PolicyEngine engine, ReplayOptions options)
         {
             _engine = engine;
             _options = options;
+            _builder = new AlpRequestBuilder(engine);
+            _fields = new RequestFields
+            {
+                DestinationWorkload = options.Destination,
+                DestinationProfiles = options.DestinationProfiles,
+                Protocol = IpProtocol.Tcp,
+                Direction = TrafficDirection.Ingress,
+            };
         }
 
         /// <summary>
@@ -110,24 +123,16 @@ namespace CalicoAlp.Core.Policy.Replay
                 dstIp ??= Shared(localIp!);
                 if (localPort >= 0) dstPort = localPort;
             }
-            var destination = _options.Destination;
-            destination ??= _engine.PodByIp(dstIp) ?? _defaultDestination;
-            var source = _engine.PodByIp(srcIp);
-            return new AlpRequest
-            {
-                SourcePrincipal = e.PeerPrincipal ?? _options.SourcePrincipal ?? "",
-                SourceIP = srcIp,
-                SourcePort = srcPort,
-                SourceWorkload = source,
-                DestinationIP = dstIp,
-                DestinationPort = dstPort,
-                DestinationWorkload = destination,
-                Profiles = _options.DestinationProfiles,
-                Protocol = 6,
-                Method = e.Method,
-                Path = e.Path,
-                Direction = TrafficDirection.Ingress,
-            };
+            // A log line states its principal: the peer certificate's URI SAN, else -SourcePrincipal, else plaintext.
+            var f = _fields;
+            f.SourcePrincipal = e.PeerPrincipal ?? _options.SourcePrincipal ?? "";
+            f.SourceIP = srcIp;
+            f.SourcePort = srcPort;
+            f.DestinationIP = dstIp;
+            f.DestinationPort = dstPort;
+            f.Method = e.Method;
+            f.Path = e.Path;
+            return _builder.Build(f);
         }
 
         /// <summary>Replays every file; throws <see cref="OperationCanceledException"/> when cancelled.</summary>

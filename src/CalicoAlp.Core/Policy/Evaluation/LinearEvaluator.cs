@@ -4,59 +4,34 @@ using CalicoAlp.Core.Policy.Model;
 
 namespace CalicoAlp.Core.Policy.Evaluation
 {
-    public sealed partial class PolicyEngine
+    /// <summary>
+    /// Evaluates tiers and profiles rule by rule in Calico's order (spec section 4), optionally writing a trace of every
+    /// tier, policy and rule considered and why it matched or not. Used for traces, for classic releases and for the
+    /// profiles; without a trace, v3.30+ tiers go through the <see cref="IndexedEvaluator"/>, which gives the same decision.
+    /// </summary>
+    internal sealed class LinearEvaluator
     {
-        private enum RuleOutcome
+        private readonly CalicoBehavior _behavior;
+        private readonly RuleMatcher _matcher;
+
+        public LinearEvaluator(CalicoBehavior behavior, RuleMatcher matcher)
         {
-            NoMatch,
-            Match,
-            InvalidArgument,
+            _behavior = behavior;
+            _matcher = matcher;
         }
 
-        private enum PolicyOutcome
+        /// <summary>The endpoint's tiers, in order; null when no tier decided (the profiles come next).</summary>
+        public PolicyDecision? EvaluateTiers(PreparedRequest q, EndpointContext local, bool ingress, in RequestKey key, List<TraceStep>? trace)
         {
-            NoMatch,
-            Allow,
-            Deny,
-            Pass,
-            InvalidArgument,
-        }
-
-        /// <summary>
-        /// Evaluates a prepared request (spec section 4). Allocates nothing unless <paramref name="trace"/> is given.
-        /// </summary>
-        public PolicyDecision Evaluate(PreparedRequest q, List<TraceStep>? trace = null)
-        {
-            var local = q.Local;
-            bool ingress = q.Direction == TrafficDirection.Ingress;
-            if (local == null)
-            {
-                trace?.Add(new TraceStep(TraceStepKind.Decision, null, null, -1, "no endpoint",
-                    ingress ? "the destination is not a Calico workload" : "the source is not a Calico workload"));
-                return new PolicyDecision(Verdict.Deny, Behavior.NoEndpointIsInternal ? CheckStatus.INTERNAL : CheckStatus.PERMISSION_DENIED,
-                    DecisionReason.NoEndpoint, null, null, null, -1, null);
-            }
-            if (Behavior.MalformedPrincipalDenies && q.SourcePrincipalMalformed)
-            {
-                trace?.Add(new TraceStep(TraceStepKind.Decision, null, null, -1, "deny", "malformed source principal (classic Dikastes rejects the request)"));
-                return new PolicyDecision(Verdict.Deny, CheckStatus.PERMISSION_DENIED, DecisionReason.MalformedPrincipal, null, null, null, -1, null);
-            }
-
-            var key = new RequestKey(q);
-            var index = ingress ? _ingressIndex : _egressIndex;
-            if (trace == null && index != null && UseRuleIndex)
-            {
-                return EvaluateTiersIndexed(q, local, index, in key) ?? EvaluateProfiles(q, ingress, in key, null);
-            }
             var tiers = local.Tiers;
             if (trace != null) TraceEndpoint(trace, local, ingress);
-            int tierCount = Behavior.IsClassic ? Math.Min(1, tiers.Length) : tiers.Length;
+            int tierCount = _behavior.IsClassic ? Math.Min(1, tiers.Length) : tiers.Length;
             for (int t = 0; t < tierCount; t++)
             {
                 var view = tiers[t];
                 var policies = ingress ? view.Ingress : view.Egress;
                 var tierName = view.Tier.Name;
-                if (Behavior.IsClassic && policies.Length == 0)
+                if (_behavior.IsClassic && policies.Length == 0)
                 {
                     trace?.Add(new TraceStep(TraceStepKind.Tier, tierName, null, -1, "deny", "classic: the first tier has no policy for this direction"));
                     return new PolicyDecision(Verdict.Deny, CheckStatus.PERMISSION_DENIED, DecisionReason.ClassicEmptyTier, tierName, null, null, -1, null);
@@ -66,7 +41,7 @@ namespace CalicoAlp.Core.Policy.Evaluation
                 for (int i = 0; i < policies.Length; i++)
                 {
                     var policy = policies[i];
-                    if (policy.Staged && !Behavior.StagedEnforced)
+                    if (policy.Staged && !_behavior.StagedEnforced)
                     {
                         trace?.Add(new TraceStep(TraceStepKind.Policy, tierName, policy.DisplayName, -1, "skipped", "staged policies are not enforced"));
                         continue;
@@ -107,7 +82,7 @@ namespace CalicoAlp.Core.Policy.Evaluation
                     trace?.Add(new TraceStep(TraceStepKind.Tier, tierName, null, -1, "pass", "a Pass rule sends the request to the next tier"));
                     continue;
                 }
-                if (!Behavior.IsClassic && view.Tier.DefaultAction == RuleAction.Pass)
+                if (!_behavior.IsClassic && view.Tier.DefaultAction == RuleAction.Pass)
                 {
                     trace?.Add(new TraceStep(TraceStepKind.Tier, tierName, null, -1, "pass", "end of tier: defaultAction Pass"));
                     continue;
@@ -115,11 +90,20 @@ namespace CalicoAlp.Core.Policy.Evaluation
                 trace?.Add(new TraceStep(TraceStepKind.Tier, tierName, null, -1, "deny", "end of tier: defaultAction Deny"));
                 return new PolicyDecision(Verdict.Deny, CheckStatus.PERMISSION_DENIED, DecisionReason.TierDefaultAction, tierName, null, null, -1, RuleAction.Deny);
             }
-            return EvaluateProfiles(q, ingress, in key, trace);
+            return null;
+        }
+
+        private enum PolicyOutcome
+        {
+            NoMatch,
+            Allow,
+            Deny,
+            Pass,
+            InvalidArgument,
         }
 
         /// <summary>No tier decided: the endpoint's profiles, in order (spec section 4).</summary>
-        private PolicyDecision EvaluateProfiles(PreparedRequest q, bool ingress, in RequestKey key, List<TraceStep>? trace)
+        public PolicyDecision EvaluateProfiles(PreparedRequest q, bool ingress, in RequestKey key, List<TraceStep>? trace)
         {
             var profiles = q.Profiles;
             if (profiles.Length == 0)
@@ -157,7 +141,7 @@ namespace CalicoAlp.Core.Policy.Evaluation
             foreach (var view in local.Tiers) count += ingress ? view.Ingress.Length : view.Egress.Length;
             var w = local.Workload;
             trace.Add(new TraceStep(TraceStepKind.Decision, null, null, -1, "endpoint",
-                $"{(ingress ? "ingress to" : "egress from")} {w.Namespace}/{w.ServiceAccount} ({Behavior}): {count} {(ingress ? "ingress" : "egress")} " +
+                $"{(ingress ? "ingress to" : "egress from")} {w.Namespace}/{w.ServiceAccount} ({_behavior}): {count} {(ingress ? "ingress" : "egress")} " +
                 $"policies in {local.Tiers.Length} tiers select it; policies that do not select it are not listed"));
         }
 
@@ -169,9 +153,9 @@ namespace CalicoAlp.Core.Policy.Evaluation
             bool prefilter = trace == null && filters.Length == rules.Length;
             for (int i = 0; i < rules.Length; i++)
             {
-                if (prefilter && Rejects(in filters[i], in key)) continue;
+                if (prefilter && RuleMatcher.Rejects(in filters[i], in key)) continue;
                 var rule = rules[i];
-                var m = MatchRule(rule, q, out var failedSide, out var failed);
+                var m = _matcher.MatchRule(rule, q, out var failedSide, out var failed);
                 if (m == RuleOutcome.InvalidArgument)
                 {
                     if (trace != null) AddRuleStep(trace, tierName, policy, profileName, i, "INVALID_ARGUMENT",
@@ -218,179 +202,8 @@ namespace CalicoAlp.Core.Policy.Evaluation
             return PolicyOutcome.NoMatch;
         }
 
-        /// <summary>True when a pre-check proves that the rule does not match (see <see cref="RuleFilter"/>).</summary>
-        private static bool Rejects(in RuleFilter f, in RequestKey k)
-        {
-            // IP sets (MatchSide: positive set needs the endpoint in it; negative set excludes it).
-            if (f.SrcPositiveSet >= 0 && (k.SrcMembership == null || !k.SrcMembership[f.SrcPositiveSet])) return true;
-            if (f.DstPositiveSet >= 0 && (k.DstMembership == null || !k.DstMembership[f.DstPositiveSet])) return true;
-            if (f.SrcNegativeSet >= 0 && k.SrcMembership != null && k.SrcMembership[f.SrcNegativeSet]) return true;
-            if (f.DstNegativeSet >= 0 && k.DstMembership != null && k.DstMembership[f.DstNegativeSet]) return true;
-            // Ports: outside the numeric envelope means not in the set.
-            if (k.SrcPort < f.SrcPortMin || k.SrcPort > f.SrcPortMax) return true;
-            if (k.DstPort < f.DstPortMin || k.DstPort > f.DstPortMax) return true;
-            // Nets: invalid entry, no IP, or an IPv4 address outside the IPv4 envelope.
-            if (f.SrcNets != 0 && (f.SrcNets == 2 || !k.SrcHasIp || (!k.SrcIsV6 && (k.SrcV4 < f.SrcNetMin || k.SrcV4 > f.SrcNetMax)))) return true;
-            if (f.DstNets != 0 && (f.DstNets == 2 || !k.DstHasIp || (!k.DstIsV6 && (k.DstV4 < f.DstNetMin || k.DstV4 > f.DstNetMax)))) return true;
-            // A single required method (checked before paths, so a mismatch is NoMatch whatever the path).
-            if (f.Method != null && k.Method != null && !string.Equals(f.Method, k.Method, StringComparison.Ordinal)) return true;
-            return false;
-        }
-
         private static void AddRuleStep(List<TraceStep> trace, string? tier, CompiledPolicy? policy, string? profile, int index, string outcome, string detail) =>
             trace.Add(new TraceStep(TraceStepKind.Rule, tier, policy?.DisplayName ?? (profile != null ? "profile " + profile : null), index, outcome, detail));
-
-        private RuleOutcome MatchRule(CompiledRule rule, PreparedRequest q, out bool failedOnSource, out Criterion failed) =>
-            MatchRule(rule, q, NetsProven.None, out failedOnSource, out failed);
-
-        /// <param name="proven">A side whose <c>nets</c> are already known to contain the side's address (the rule index
-        /// listed the rule under that address's interval), so the range search is skipped.</param>
-        private RuleOutcome MatchRule(CompiledRule rule, PreparedRequest q, NetsProven proven, out bool failedOnSource, out Criterion failed)
-        {
-            failedOnSource = true;
-            failed = MatchSide(rule, rule.Source, ref q.Source, proven == NetsProven.Source);
-            if (failed != Criterion.None) return RuleOutcome.NoMatch;
-            failedOnSource = false;
-            failed = MatchSide(rule, rule.Destination, ref q.Destination, proven == NetsProven.Destination);
-            if (failed != Criterion.None) return RuleOutcome.NoMatch;
-
-            if (rule.HasHttp)
-            {
-                if (rule.Methods.Length > 0)
-                {
-                    if (q.Method == null)
-                    {
-                        if (!Behavior.NilHttpMatches && !rule.AnyMethod)
-                        {
-                            failed = Criterion.Method;
-                            return RuleOutcome.NoMatch;
-                        }
-                    }
-                    else if (!rule.AnyMethod && !ContainsOrdinal(rule.Methods, q.Method))
-                    {
-                        failed = Criterion.Method;
-                        return RuleOutcome.NoMatch;
-                    }
-                }
-                if (rule.Paths.Length > 0)
-                {
-                    if (!q.HasPath)
-                    {
-                        if (!Behavior.NilHttpMatches) return RuleOutcome.InvalidArgument;
-                    }
-                    else
-                    {
-                        if (!q.PathRooted) return RuleOutcome.InvalidArgument;
-                        if (!MatchPaths(rule.Paths, q.PathForMatch))
-                        {
-                            failed = Criterion.Path;
-                            return RuleOutcome.NoMatch;
-                        }
-                    }
-                }
-            }
-
-            if (rule.HasProtocol && (rule.Protocol == 0 || rule.Protocol != q.Protocol))
-            {
-                failed = Criterion.Protocol;
-                return RuleOutcome.NoMatch;
-            }
-            if (rule.HasNotProtocol && rule.NotProtocol != 0 && rule.NotProtocol == q.Protocol)
-            {
-                failed = Criterion.NotProtocol;
-                return RuleOutcome.NoMatch;
-            }
-            return RuleOutcome.Match;
-        }
-
-        private static bool ContainsOrdinal(string[] values, string value)
-        {
-            for (int i = 0; i < values.Length; i++)
-            {
-                if (string.Equals(values[i], value, StringComparison.Ordinal)) return true;
-            }
-            return false;
-        }
-
-        private bool MatchPaths(CompiledPath[] paths, string? requestPath)
-        {
-            if (requestPath == null) return false;
-            bool segmentAligned = Behavior.NormalizedPaths;
-            for (int i = 0; i < paths.Length; i++)
-            {
-                var rulePath = paths[i].Value;
-                if (rulePath == null) continue;
-                if (paths[i].Exact)
-                {
-                    if (string.Equals(requestPath, rulePath, StringComparison.Ordinal)) return true;
-                }
-                else if (segmentAligned ? HttpPath.SegmentPrefixMatch(requestPath, rulePath) : requestPath.StartsWith(rulePath, StringComparison.Ordinal))
-                {
-                    return true;
-                }
-            }
-            return false;
-        }
-
-        /// <summary>Source or destination criteria of a rule (spec 5.2 - 5.5). Returns the failing criterion or None.</summary>
-        private Criterion MatchSide(CompiledRule rule, CompiledEntity e, ref SideData side, bool netsProven)
-        {
-            var peer = side.Peer;
-            bool identityKnown = !peer.Nil;
-            // Service accounts: skipped for plaintext (empty name) and malformed (nil) peers.
-            if (e.HasServiceAccounts && identityKnown && peer.Name.Length > 0)
-            {
-                if (e.ServiceAccountNames.Length > 0 && !ContainsOrdinal(e.ServiceAccountNames, peer.Name)) return Criterion.ServiceAccount;
-                if (e.ServiceAccountSelector != null && !e.ServiceAccountSelector.Root.Evaluate(peer.ServiceAccountLabels)) return Criterion.ServiceAccount;
-            }
-            // Namespace: skipped when the peer namespace is empty or the peer is nil.
-            if (identityKnown && peer.Namespace.Length > 0)
-            {
-                if (e.NamespaceSelector != null)
-                {
-                    if (!e.NamespaceSelector.Root.Evaluate(peer.NamespaceLabels)) return Criterion.Namespace;
-                }
-                else if (e.RequiredNamespace != null && !string.Equals(e.RequiredNamespace, peer.Namespace, StringComparison.Ordinal))
-                {
-                    return Criterion.Namespace;
-                }
-            }
-            // IP sets: the endpoint owning the IP must be in every positive set and in no negative set. A given workload owns
-            // the side's address even when the caller did not spell the IP out.
-            if (e.PositiveSet >= 0 && (side.Endpoint == null || !side.Endpoint.Membership[e.PositiveSet])) return Criterion.Selector;
-            if (e.NegativeSet >= 0 && side.Endpoint != null && side.Endpoint.Membership[e.NegativeSet]) return Criterion.NotSelector;
-            // Ports.
-            if (e.Ports != null && !e.Ports.Contains(side.Port) && !(Behavior.IsClassic && NamedPortMatches(rule, e.Ports, side))) return Criterion.Ports;
-            if (e.NotPorts != null && Behavior.HonoursNotNetsAndNotPorts && e.NotPorts.Contains(side.Port)) return Criterion.NotPorts;
-            // Nets.
-            if (e.Nets != null && !netsProven && (e.Nets.Invalid || !side.HasIp || !e.Nets.Contains(side.Ip))) return Criterion.Nets;
-            if (e.NotNets != null && Behavior.HonoursNotNetsAndNotPorts && (e.NotNets.Invalid || (side.HasIp && e.NotNets.Contains(side.Ip)))) return Criterion.NotNets;
-            return Criterion.None;
-        }
-
-        /// <summary>
-        /// Classic (&lt;= v3.29) only: Felix's IP-port set for a named port holds <c>ip,proto:port</c> of every endpoint that
-        /// matches the side's positive selector (checked before) and declares that port name. v3.30+ never matches (spec 9.1).
-        /// </summary>
-        private static bool NamedPortMatches(CompiledRule rule, PortSet ports, in SideData side)
-        {
-            var named = ports.Named;
-            if (named.Length == 0 || side.Endpoint == null) return false;
-            var declared = side.Endpoint.Workload.NamedPorts;
-            for (int i = 0; i < named.Length; i++)
-            {
-                for (int j = 0; j < declared.Count; j++)
-                {
-                    var np = declared[j];
-                    if (np.Port != side.Port || !string.Equals(np.Name, named[i], StringComparison.Ordinal)) continue;
-                    if (rule.HasProtocol && rule.Protocol != ProtocolOfName(np.Protocol)) continue;
-                    return true;
-                }
-            }
-            return false;
-        }
-
-        private static int ProtocolOfName(string name) => name switch { "tcp" => 6, "udp" => 17, "sctp" => 132, _ => 0 };
 
         private static string Describe(CompiledRule rule, bool sourceSide, Criterion c, PreparedRequest q)
         {

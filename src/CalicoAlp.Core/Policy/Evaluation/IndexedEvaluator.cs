@@ -2,15 +2,22 @@ using CalicoAlp.Core.Policy.Model;
 
 namespace CalicoAlp.Core.Policy.Evaluation
 {
-    public sealed partial class PolicyEngine
+    /// <summary>
+    /// Evaluates the tiers of a request through a direction's <see cref="RuleIndex"/> (v3.30+, no trace): only the candidate
+    /// rules are matched, in position order, so the decision is that of the <see cref="LinearEvaluator"/>'s walk.
+    /// </summary>
+    internal sealed class IndexedEvaluator
     {
+        private readonly RuleMatcher _matcher;
+
+        public IndexedEvaluator(RuleMatcher matcher) => _matcher = matcher;
+
         /// <summary>
-        /// The tiers of <see cref="Evaluate(PreparedRequest, System.Collections.Generic.List{TraceStep})"/> through the
-        /// <see cref="RuleIndex"/>: only the candidate rules are matched, in position order, so the outcome is that of the linear
+        /// The tiers through the <see cref="RuleIndex"/>: only the candidate rules are matched, in position order, so the outcome is that of the linear
         /// walk. Returns null when no tier decided (the profiles come next). Allocates nothing once the endpoint's, identity's and
         /// port interval's lists are cached.
         /// </summary>
-        private PolicyDecision? EvaluateTiersIndexed(PreparedRequest q, EndpointContext local, RuleIndex index, in RequestKey key)
+        public PolicyDecision? EvaluateTiers(PreparedRequest q, EndpointContext local, RuleIndex index, in RequestKey key)
         {
             var cursors = new CandidateCursors();
             int count = 0;
@@ -64,9 +71,9 @@ namespace CalicoAlp.Core.Policy.Evaluation
                 if (v == views.Length) return null;
                 if (passed || bit < index.TierStart[views[v].Tier.Id] || (applies![bit >> 6] & (1UL << bit)) == 0) continue;
 
-                if (Rejects(in index.FilterAt[bit], in key)) continue;
+                if (RuleMatcher.Rejects(in index.FilterAt[bit], in key)) continue;
                 var rule = index.RuleAt[bit];
-                var m = MatchRule(rule, q, proven, out _, out _);
+                var m = _matcher.MatchRule(rule, q, proven, out _, out _);
                 if (m == RuleOutcome.NoMatch || (m == RuleOutcome.Match && rule.Action == RuleAction.Log)) continue;
                 var tierName = views[v].Tier.Name;
                 var policy = index.PolicyOf[bit].DisplayName;

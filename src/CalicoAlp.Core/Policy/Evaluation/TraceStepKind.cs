@@ -1,0 +1,14 @@
+using System.Collections.Generic;
+using CalicoAlp.Core.Policy.Model;
+
+namespace CalicoAlp.Core.Policy.Evaluation
+{
+    public enum TraceStepKind
+    {
+        Tier,
+        Policy,
+        Rule,
+        Profile,
+        Decision,
+    }
+}
