@@ -76,14 +76,18 @@ Describe 'A GlobalNetworkPolicy with a 20,000-deep selector stored in the cluste
     BeforeAll {
         $state = Get-TestClusterState
         $kc = Join-Path $state 'kubeconfig'
-        $ns = "nesting-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
+        # Unique names: another run against the same cluster must not collide with this one.
+        $suffix = [guid]::NewGuid().ToString('N').Substring(0, 8)
+        $ns = "nesting-$suffix"
+        $deepName = "nesting-deep-$suffix"
+        $goodName = "nesting-good-$suffix"
         $deep = @{
-            apiVersion = 'crd.projectcalico.org/v1'; kind = 'GlobalNetworkPolicy'; metadata = @{ name = 'nesting-deep' }
+            apiVersion = 'crd.projectcalico.org/v1'; kind = 'GlobalNetworkPolicy'; metadata = @{ name = $deepName }
             spec = @{ selector = (New-Nested '(' "a == 'b'" ')' 20000); types = @('Ingress'); ingress = @(@{ action = 'Allow' }) }
         }
         # The other policies still count: this one denies the request the test asks about.
         $good = @{
-            apiVersion = 'crd.projectcalico.org/v1'; kind = 'GlobalNetworkPolicy'; metadata = @{ name = 'nesting-good' }
+            apiVersion = 'crd.projectcalico.org/v1'; kind = 'GlobalNetworkPolicy'; metadata = @{ name = $goodName }
             spec = @{ order = 0; selector = "nesting-test == 'dst'"; types = @('Ingress'); ingress = @(@{ action = 'Deny' }) }
         }
         $file = Join-Path $TestDrive 'policies.json'
@@ -95,13 +99,13 @@ Describe 'A GlobalNetworkPolicy with a 20,000-deep selector stored in the cluste
     }
 
     AfterAll {
-        Invoke-TestKubectl delete globalnetworkpolicies.crd.projectcalico.org nesting-deep nesting-good --ignore-not-found | Out-Null
+        Invoke-TestKubectl delete globalnetworkpolicies.crd.projectcalico.org $deepName $goodName --ignore-not-found | Out-Null
         Invoke-TestKubectl delete namespace $ns --wait=false --ignore-not-found | Out-Null
         Stop-OwnedTestCluster
     }
 
     It 'is stored as it is (the API server accepts it)' {
-        (Invoke-TestKubectl get globalnetworkpolicies.crd.projectcalico.org nesting-deep -o 'jsonpath={.spec.selector}').Output.Trim().Length |
+        (Invoke-TestKubectl get globalnetworkpolicies.crd.projectcalico.org $deepName -o 'jsonpath={.spec.selector}').Output.Trim().Length |
             Should -Be (20000 * 2 + "a == 'b'".Length)
     }
 
@@ -109,8 +113,8 @@ Describe 'A GlobalNetworkPolicy with a 20,000-deep selector stored in the cluste
         $r = Invoke-ModuleChild ("`$d = Test-AlpRequest -Kubeconfig '$kc' -Context admin $request -WarningVariable wv -WarningAction SilentlyContinue; " +
             "'DECISION ' + `$d.Decision + ' ' + `$d.Policy; `$wv | ForEach-Object { 'WARN ' + `$_ }")
         $r.ExitCode | Should -Be 0 -Because $r.Output
-        $r.Output | Should -Match 'DECISION Deny nesting-good'
-        $r.Output | Should -Match "WARN Skipping GlobalNetworkPolicy 'nesting-deep' in cluster 'admin' \(NestingTooDeep\): field 'spec\.selector'"
+        $r.Output | Should -Match 'DECISION Deny nesting-good-'
+        $r.Output | Should -Match "WARN Skipping GlobalNetworkPolicy '$deepName' in cluster 'admin' \(NestingTooDeep\): field 'spec\.selector'"
         $r.Output | Should -Not -Match 'ERRORID'
     }
 
@@ -119,7 +123,7 @@ Describe 'A GlobalNetworkPolicy with a 20,000-deep selector stored in the cluste
             "'PILOT ' + `$n.PilotEgress; `$wv | ForEach-Object { 'WARN ' + `$_ }")
         $r.ExitCode | Should -Be 0 -Because $r.Output
         $r.Output | Should -Match 'PILOT Allowed'
-        $r.Output | Should -Match "WARN Skipping GlobalNetworkPolicy 'nesting-deep' in cluster 'admin' \(NestingTooDeep\): field 'spec\.selector'"
+        $r.Output | Should -Match "WARN Skipping GlobalNetworkPolicy '$deepName' in cluster 'admin' \(NestingTooDeep\): field 'spec\.selector'"
         $r.Output | Should -Not -Match 'ERRORID'
     }
 }
