@@ -119,7 +119,8 @@ namespace CalicoAlp.Core.Injector
             var found = new Dictionary<string, ScalarAt>(StringComparer.Ordinal);
             try
             {
-                var parser = new Parser(new StringReader(text));
+                // Walk recurses per mapping level: the depth is bounded at the event level first.
+                var parser = new Yaml.NestingLimitParser(new Parser(new StringReader(text)), InputLimits.DocumentNesting);
                 parser.Consume<StreamStart>();
                 while (parser.TryConsume<DocumentStart>(out _))
                 {
@@ -128,6 +129,10 @@ namespace CalicoAlp.Core.Injector
                     parser.Consume<DocumentEnd>();
                     if (found.ContainsKey("data.config")) break;
                 }
+            }
+            catch (Yaml.NestingTooDeepException ex)
+            {
+                throw ex.ToAlpException(source ?? "The document");
             }
             catch (YamlException ex)
             {

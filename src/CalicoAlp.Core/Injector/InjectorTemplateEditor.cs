@@ -251,7 +251,14 @@ namespace CalicoAlp.Core.Injector
         internal static string? DecodeTemplate(string config)
         {
             var stream = new YamlStream();
-            stream.Load(new StringReader(config));
+            try
+            {
+                stream.Load(new Yaml.NestingLimitParser(new Parser(new StringReader(config)), InputLimits.DocumentNesting));
+            }
+            catch (Yaml.NestingTooDeepException ex)
+            {
+                throw ex.ToAlpException("the injector config (data.config)");
+            }
             if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root) return null;
             return root.Children.TryGetValue(new YamlScalarNode("template"), out var node) && node is YamlScalarNode s ? s.Value : null;
         }

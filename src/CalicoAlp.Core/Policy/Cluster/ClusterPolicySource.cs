@@ -43,9 +43,14 @@ namespace CalicoAlp.Core.Policy.Cluster
             return (new Evaluation.WorkloadInfo(ns, sa, labels), System.Net.IPAddress.TryParse(ipText, out var ip) ? ip : null);
         }
 
+        /// <summary>
+        /// The cluster's policies and labels. An object that cannot be read (an invalid or too deeply nested selector, a
+        /// bad field) is left out with a warning on <see cref="KubeApi.Log"/> naming it and the field: one bad object
+        /// stored by anyone must not stop every admin's Test-AlpRequest or Add-AlpNamespace.
+        /// </summary>
         public static async Task<PolicySet> LoadAsync(KubeApi api, CancellationToken ct)
         {
-            var items = new JsonArray();
+            var objects = new List<(string Text, string Source)>();
             foreach (var (type, optional) in Sources)
             {
                 List<JsonObject> listed;
@@ -62,11 +67,22 @@ namespace CalicoAlp.Core.Policy.Cluster
                     // LIST responses of built-in types omit each item's kind and apiVersion.
                     item["apiVersion"] = type.ApiVersion;
                     item["kind"] = type.Kind;
-                    items.Add(item);
+                    objects.Add((item.ToJsonString(), $"{type.Kind} '{NameOf(item)}' in cluster '{api.ContextName}'"));
                 }
             }
-            var list = new JsonObject { ["apiVersion"] = "v1", ["kind"] = "List", ["items"] = items };
-            return PolicyLoader.LoadText(list.ToJsonString(), $"cluster '{api.ContextName}'");
+            return PolicyLoader.LoadObjects(objects, (source, ex) =>
+            {
+                var detail = ex.Message.StartsWith(source + ":", System.StringComparison.Ordinal) ? ex.Message[(source.Length + 1)..].TrimStart() : ex.Message;
+                api.Log.Warning($"Skipping {source} ({ex.ErrorId}): {detail} The answers leave this object out.");
+            });
+        }
+
+        /// <summary>namespace/name (or name) of a listed object, for messages.</summary>
+        private static string NameOf(JsonObject item)
+        {
+            var name = Json.JsonDiff.GetString(item, "metadata", "name") ?? "?";
+            var ns = Json.JsonDiff.GetString(item, "metadata", "namespace");
+            return string.IsNullOrEmpty(ns) ? name : ns + "/" + name;
         }
     }
 }

@@ -5,6 +5,7 @@ using System.IO;
 using CalicoAlp.Core.Diagnostics;
 using CalicoAlp.Core.Policy.Model;
 using CalicoAlp.Core.Policy.Selectors;
+using CalicoAlp.Core.Yaml;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -72,7 +73,29 @@ namespace CalicoAlp.Core.Policy.Loading
             return builder.Build();
         }
 
-        private static void LoadInto(Builder builder, string text, string file)
+        /// <summary>
+        /// Loads serialised objects (one each) into one set. An object that cannot be read (a bad field, a selector or
+        /// document nested too deep) goes to <paramref name="skipped"/> with our error and is left out; the others load.
+        /// Errors name each object's source without line numbers (the text is not the user's).
+        /// </summary>
+        public static PolicySet LoadObjects(IEnumerable<(string Text, string Source)> objects, Action<string, AlpException> skipped)
+        {
+            var builder = new Builder();
+            foreach (var (text, source) in objects)
+            {
+                try
+                {
+                    LoadInto(builder, text, source, positions: false);
+                }
+                catch (AlpException ex)
+                {
+                    skipped(source, ex);
+                }
+            }
+            return builder.Build();
+        }
+
+        private static void LoadInto(Builder builder, string text, string file, bool positions = true)
         {
             var stream = new YamlStream();
             var trimmed = text.TrimStart();
@@ -84,7 +107,12 @@ namespace CalicoAlp.Core.Policy.Loading
             }
             try
             {
-                stream.Load(new StringReader(text));
+                // Depth is bounded at the event level, before YamlStream recurses into the nodes.
+                stream.Load(new NestingLimitParser(new Parser(new StringReader(text)), InputLimits.DocumentNesting));
+            }
+            catch (NestingTooDeepException ex)
+            {
+                throw ex.ToAlpException(file, positions);
             }
             catch (Exception ex) when (ex is YamlException || ex is InvalidOperationException)
             {
@@ -95,7 +123,7 @@ namespace CalicoAlp.Core.Policy.Loading
             }
             for (int d = 0; d < stream.Documents.Count; d++)
             {
-                var ctx = new DocContext(file, d);
+                var ctx = new DocContext(file, d, positions);
                 var root = stream.Documents[d].RootNode;
                 if (YamlFields.IsNull(root)) continue;
                 if (root is not YamlMappingNode map) throw ctx.Invalid(root, "", "expected an object with apiVersion and kind");
@@ -376,7 +404,8 @@ namespace CalicoAlp.Core.Policy.Loading
             }
             catch (AlpException ex)
             {
-                throw ctx.Error("InvalidSelector", YamlFields.Get(map, key), path, ex.Message, AlpErrorKind.InvalidData);
+                // InvalidSelector, or NestingTooDeep for a selector nested beyond InputLimits.SelectorNesting.
+                throw ctx.Error(ex.ErrorId, YamlFields.Get(map, key), path, ex.Message, AlpErrorKind.InvalidData);
             }
             return text;
         }

@@ -9,26 +9,33 @@ namespace CalicoAlp.Core.Policy.Loading
     /// <summary>The document being read: builds errors that name file, document, line and field.</summary>
     internal sealed class DocContext
     {
-        public DocContext(string file, int document)
+        /// <param name="positions">False for an object that was not read from a user's file (a cluster object
+        /// serialised for the loader): its errors and locations name <paramref name="file"/> without line or document.</param>
+        public DocContext(string file, int document, bool positions = true)
         {
             File = file;
             Document = document;
+            Positions = positions;
         }
 
         public string File { get; }
         /// <summary>0-based document index in the file.</summary>
         public int Document { get; }
+        public bool Positions { get; }
 
         public static int LineOf(YamlNode? node) => node == null ? 0 : (int)node.Start.Line;
 
-        public SourceLocation Location(YamlNode node) => new(File, Document, LineOf(node));
+        private int Line(YamlNode? node) => Positions ? LineOf(node) : 0;
+
+        public SourceLocation Location(YamlNode node) => new(File, Document, Line(node));
 
         public AlpException Error(string errorId, YamlNode? node, string field, string message, AlpErrorKind kind = AlpErrorKind.InvalidData)
         {
-            int line = LineOf(node);
+            int line = Line(node);
             string where = line > 0 ? $"{File}:{line}" : File;
+            string document = Positions ? $" document {Document + 1}:" : "";
             string fieldPart = string.IsNullOrEmpty(field) ? "" : $" field '{field}':";
-            return new AlpException(errorId, kind, $"{where}: document {Document + 1}:{fieldPart} {message}", where);
+            return new AlpException(errorId, kind, $"{where}:{document}{fieldPart} {message}", where);
         }
 
         public AlpException Invalid(YamlNode? node, string field, string message) => Error("PolicyFileInvalid", node, field, message);

@@ -10,9 +10,12 @@ namespace CalicoAlp.Core.Policy.Selectors
     internal sealed class SelectorParser
     {
         internal const int MaxLabelLength = 512;
+        private const int MaxExcerptLength = 100;
 
         private readonly string _text;
         private int _pos;
+        /// <summary>Open parentheses around the current position (bounded by <see cref="InputLimits.SelectorNesting"/>).</summary>
+        private int _depth;
 
         private SelectorParser(string text) => _text = text;
 
@@ -30,9 +33,12 @@ namespace CalicoAlp.Core.Policy.Selectors
         internal static bool IsLabelChar(char c) =>
             (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '/' || c == '-';
 
-        private AlpException Error(string what) =>
-            new("InvalidSelector", AlpErrorKind.InvalidArgument,
-                $"Invalid selector '{_text}': column {_pos + 1}: {what}", _text);
+        private AlpException Error(string what, string errorId = "InvalidSelector") =>
+            new(errorId, AlpErrorKind.InvalidArgument,
+                $"Invalid selector '{Excerpt(_text)}': column {_pos + 1}: {what}", Excerpt(_text));
+
+        /// <summary>The selector as shown in errors: a long one is cut, so that a hostile selector is not echoed whole.</summary>
+        internal static string Excerpt(string text) => text.Length <= MaxExcerptLength ? text : text[..MaxExcerptLength] + "...";
 
         private string Describe()
         {
@@ -105,11 +111,16 @@ namespace CalicoAlp.Core.Policy.Selectors
             char c = _text[_pos];
             if (c == '(')
             {
+                // Each group recurses (ParseOr..ParsePrimary); the limit keeps hostile input off the end of the stack.
+                if (_depth == InputLimits.SelectorNesting)
+                    throw Error($"parentheses nest deeper than {InputLimits.SelectorNesting} levels", "NestingTooDeep");
+                _depth++;
                 _pos++;
                 var inner = ParseOr();
                 SkipWhitespace();
                 if (_pos >= _text.Length || _text[_pos] != ')') throw Error("expected ')' but found " + Describe());
                 _pos++;
+                _depth--;
                 return inner;
             }
             if (Peek("has("))
