@@ -232,22 +232,7 @@ namespace CalicoAlp.Cmdlets
             return resolved;
         }
 
-        private List<string> ResolvePathsUncached()
-        {
-            var resolved = new List<string>();
-            foreach (var p in PolicyPath)
-            {
-                try
-                {
-                    resolved.AddRange(GetResolvedProviderPathFromPSPath(p, out _));
-                }
-                catch (ItemNotFoundException)
-                {
-                    throw new AlpException("PolicyPathNotFound", AlpErrorKind.ObjectNotFound, $"Policy path '{p}' does not exist.", p);
-                }
-            }
-            return resolved;
-        }
+        private List<string> ResolvePathsUncached() => ProviderPaths.Resolve(this, PolicyPath, "PolicyPathNotFound", "Policy path");
 
         /// <summary>Cluster mode: the cluster's policies compiled once per connection and Calico version.</summary>
         private PolicyEngine ClusterEngine(Core.Kube.KubeApi api, CalicoBehavior behavior)
@@ -287,77 +272,7 @@ namespace CalicoAlp.Cmdlets
             return engine;
         }
 
-        private static IPAddress? ParseIp(string? text, string parameter)
-        {
-            if (string.IsNullOrEmpty(text)) return null;
-            if (IPAddress.TryParse(text, out var ip)) return ip;
-            throw new AlpException("InvalidIPAddress", AlpErrorKind.InvalidArgument, $"-{parameter} '{text}' is not an IP address.", text);
-        }
-
-        private static int ParseProtocol(string text) => text.ToUpperInvariant() switch
-        {
-            "TCP" => 6,
-            "UDP" => 17,
-            "SCTP" => 132,
-            "ICMP" => 1,
-            "ICMPV6" => 58,
-            "UDPLITE" => 136,
-            _ => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1 && n <= 255 ? n
-                : throw new AlpException("InvalidProtocol", AlpErrorKind.InvalidArgument, $"-Protocol '{text}' is not TCP, UDP, SCTP, ICMP or a number 1..255.", text),
-        };
-
-        private static Dictionary<string, string> Labels(Hashtable table)
-        {
-            var d = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (DictionaryEntry e in table)
-            {
-                d[Convert.ToString(e.Key, CultureInfo.InvariantCulture) ?? ""] = Convert.ToString(e.Value, CultureInfo.InvariantCulture) ?? "";
-            }
-            return d;
-        }
-
-        private AlpRequest BuildRequest(PolicyEngine engine, (WorkloadInfo Workload, IPAddress? IP)? sourcePod = null, (WorkloadInfo Workload, IPAddress? IP)? destinationPod = null)
-        {
-            var srcIp = ParseIp(SourceIP, nameof(SourceIP)) ?? sourcePod?.IP;
-            var dstIp = ParseIp(DestinationIP, nameof(DestinationIP)) ?? destinationPod?.IP;
-            string? principalNs = null, principalSa = null;
-            if (!string.IsNullOrEmpty(SourcePrincipal) && SpiffeIdentity.TryParse(SourcePrincipal, out var pns, out var psa))
-            {
-                principalNs = pns;
-                principalSa = psa;
-            }
-            else if (!string.IsNullOrEmpty(SourcePrincipal))
-            {
-                WriteWarning($"-SourcePrincipal '{SourcePrincipal}' is not spiffe://<trust-domain>/ns/<ns>/sa/<sa>: Dikastes treats it as an unknown peer " +
-                             "(service account and namespace checks pass; Calico <= 3.29 denies).");
-            }
-            // -SourceNamespace/-SourceServiceAccount/-SourceLabels describe the workload that owns the source IP;
-            // with none of them (and no loaded Pod with that IP) the source is an address outside the cluster.
-            WorkloadInfo? source = sourcePod != null ? sourcePod.Value.Workload
-                : SourceLabels != null || !string.IsNullOrEmpty(SourceNamespace) || !string.IsNullOrEmpty(SourceServiceAccount)
-                ? new WorkloadInfo(SourceNamespace ?? principalNs ?? "default", SourceServiceAccount ?? principalSa ?? "default", SourceLabels == null ? new Dictionary<string, string>() : Labels(SourceLabels))
-                : engine.PodByIp(srcIp);
-            WorkloadInfo? destination = destinationPod != null ? destinationPod.Value.Workload
-                : (DestinationLabels == null && DestinationNamespace == null ? engine.PodByIp(dstIp) : null)
-                  ?? new WorkloadInfo(DestinationNamespace ?? "default", DestinationServiceAccount ?? "default",
-                    DestinationLabels != null ? Labels(DestinationLabels) : new Dictionary<string, string>(StringComparer.Ordinal));
-            bool principalBound = MyInvocation.BoundParameters.ContainsKey(nameof(SourcePrincipal));
-            string principal = principalBound ? SourcePrincipal ?? "" : source?.Principal ?? "";
-            return new AlpRequest
-            {
-                SourcePrincipal = principal,
-                SourceIP = srcIp,
-                SourcePort = SourcePort,
-                SourceWorkload = source,
-                DestinationIP = dstIp,
-                DestinationPort = DestinationPort,
-                DestinationWorkload = destination,
-                Profiles = DestinationProfile,
-                Protocol = ParseProtocol(Protocol),
-                Method = Method,
-                Path = Path,
-                Direction = string.Equals(Direction, "Egress", StringComparison.OrdinalIgnoreCase) ? TrafficDirection.Egress : TrafficDirection.Ingress,
-            };
-        }
+        private AlpRequest BuildRequest(PolicyEngine engine, (WorkloadInfo Workload, IPAddress? IP)? sourcePod = null, (WorkloadInfo Workload, IPAddress? IP)? destinationPod = null) =>
+            this.ToRequestParameters(MyInvocation).Build(engine, sourcePod, destinationPod, WriteWarning);
     }
 }
