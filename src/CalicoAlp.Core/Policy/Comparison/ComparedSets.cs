@@ -63,22 +63,9 @@ namespace CalicoAlp.Core.Policy.Comparison
             return new ComparedSets(WithWorkloadsOf(reference, difference), WithWorkloadsOf(difference, reference), promoted);
         }
 
-        /// <summary>Compiles both sides for the same Calico version; a compile error names its side.</summary>
-        public (PolicyEngine Reference, PolicyEngine Difference) Compile(CalicoBehavior behavior)
-        {
-            PolicyEngine Side(PolicySetRole role, PolicySet set)
-            {
-                try
-                {
-                    return PolicyEngine.Compile(set, behavior);
-                }
-                catch (AlpException ex)
-                {
-                    throw InRole(role, ex);
-                }
-            }
-            return (Side(PolicySetRole.Reference, Reference), Side(PolicySetRole.Difference, Difference));
-        }
+        /// <summary>Compiles both sides for the same Calico version (bad objects were rejected by the loader, naming their side).</summary>
+        public (PolicyEngine Reference, PolicyEngine Difference) Compile(CalicoBehavior behavior) =>
+            (PolicyEngine.Compile(Reference, behavior), PolicyEngine.Compile(Difference, behavior));
 
         /// <summary><paramref name="set"/> plus the Pods, Namespaces and ServiceAccounts of <paramref name="other"/> it does not
         /// define itself (its own definitions win: a label change in the difference set stays a change).</summary>
