@@ -18,6 +18,7 @@
         'Set-IstioInjectorPatch'
         'Remove-IstioInjectorPatch'
         'Test-AlpRequest'
+        'Compare-AlpPolicy'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

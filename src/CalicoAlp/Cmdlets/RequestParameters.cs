@@ -71,8 +71,9 @@ namespace CalicoAlp.Cmdlets
                 [nameof(Direction)] = (p, v, n) => p.Direction = Text(v, n) ?? "Ingress",
             }.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
 
-        /// <summary>The cmdlet's parameters (command-line values or their defaults).</summary>
-        public static RequestParameters FromCommand(TestAlpRequestCommand c, IEnumerable<string> bound)
+        /// <summary>The request parameters shared by Test-AlpRequest and Compare-AlpPolicy (command-line values or their
+        /// defaults); <paramref name="bound"/> says whether -SourcePrincipal was given.</summary>
+        public static RequestParameters From(IRequestParameterSource c, IEnumerable<string> bound)
         {
             bool principalGiven = false;
             foreach (var name in bound)
@@ -81,9 +82,6 @@ namespace CalicoAlp.Cmdlets
             }
             return new RequestParameters
             {
-                PolicyPath = c.PolicyPath,
-                Source = c.Source,
-                Destination = c.Destination,
                 SourcePrincipal = c.SourcePrincipal,
                 SourcePrincipalGiven = principalGiven,
                 SourceIP = c.SourceIP,
@@ -100,10 +98,20 @@ namespace CalicoAlp.Cmdlets
                 Protocol = c.Protocol,
                 Method = c.Method,
                 Path = c.Path,
-                CalicoVersion = c.CalicoVersion,
                 Direction = c.Direction,
-                NoTrace = c.NoTrace.IsPresent,
             };
+        }
+
+        /// <summary>Test-AlpRequest's parameters: the shared request parameters plus its own (policy, pods, version, trace).</summary>
+        public static RequestParameters FromCommand(TestAlpRequestCommand c, IEnumerable<string> bound)
+        {
+            var p = From(c, bound);
+            p.PolicyPath = c.PolicyPath;
+            p.Source = c.Source;
+            p.Destination = c.Destination;
+            p.CalicoVersion = c.CalicoVersion;
+            p.NoTrace = c.NoTrace.IsPresent;
+            return p;
         }
 
         /// <summary>

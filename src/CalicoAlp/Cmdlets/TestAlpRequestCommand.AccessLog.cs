@@ -64,22 +64,7 @@ namespace CalicoAlp.Cmdlets
 
         internal void ReportProgress(string activity, string status, int percent) => Progress(activity, status, percent);
 
-        private List<string> ResolveLogPaths()
-        {
-            var resolved = new List<string>();
-            foreach (var p in AccessLogPath)
-            {
-                try
-                {
-                    resolved.AddRange(GetResolvedProviderPathFromPSPath(p, out _));
-                }
-                catch (ItemNotFoundException)
-                {
-                    throw new AlpException("AccessLogPathNotFound", AlpErrorKind.ObjectNotFound, $"Access log path '{p}' does not exist.", p);
-                }
-            }
-            return resolved;
-        }
+        private List<string> ResolveLogPaths() => ProviderPaths.Resolve(this, AccessLogPath, "AccessLogPathNotFound", "Access log path");
     }
 
     /// <summary>A denied request and where in the logs it came from (the RequestDecision is made when it is written).</summary>
@@ -108,12 +93,7 @@ namespace CalicoAlp.Cmdlets
             Denied.Add(new DeniedLine(request, decision, file, line));
         }
 
-        public void Error(string file, long line, string message)
-        {
-            var where = $"{file}:{line.ToString(CultureInfo.InvariantCulture)}";
-            var ex = new AlpException("AccessLogLineInvalid", AlpErrorKind.InvalidData, $"{where}: {message}", where);
-            _cmdlet.WriteError(AlpCmdlet.ToErrorRecord(ex));
-        }
+        public void Error(string file, long line, string message) => _cmdlet.WriteError(AccessLogLineError.For(file, line, message));
 
         public void Progress(long lines, int percent, string file) =>
             _cmdlet.ReportProgress("Replaying access logs", $"{lines.ToString("N0", CultureInfo.InvariantCulture)} lines, {System.IO.Path.GetFileName(file)}", percent);

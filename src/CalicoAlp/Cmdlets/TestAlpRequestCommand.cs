@@ -22,7 +22,7 @@ namespace CalicoAlp.Cmdlets
     [Cmdlet(VerbsDiagnostic.Test, "AlpRequest", DefaultParameterSetName = RequestSet)]
     [OutputType(typeof(RequestDecision))]
     [OutputType(typeof(ReplaySummary), ParameterSetName = [AccessLogSet])]
-    public sealed partial class TestAlpRequestCommand : KubeCmdlet
+    public sealed partial class TestAlpRequestCommand : KubeCmdlet, IRequestParameterSource
     {
         private const string RequestSet = "Request";
         private const string AccessLogSet = "AccessLog";
@@ -295,21 +295,6 @@ namespace CalicoAlp.Cmdlets
         }
 
         /// <summary>-PolicyPath resolved against the current location (files and folders).</summary>
-        private List<string> ResolvePaths(string[] paths)
-        {
-            var resolved = new List<string>();
-            foreach (var p in paths)
-            {
-                try
-                {
-                    resolved.AddRange(GetResolvedProviderPathFromPSPath(p, out _));
-                }
-                catch (ItemNotFoundException)
-                {
-                    throw new AlpException("PolicyPathNotFound", AlpErrorKind.ObjectNotFound, $"Policy path '{p}' does not exist.", p);
-                }
-            }
-            return resolved;
-        }
+        private List<string> ResolvePaths(string[] paths) => ProviderPaths.Resolve(this, paths, "PolicyPathNotFound", "Policy path");
     }
 }

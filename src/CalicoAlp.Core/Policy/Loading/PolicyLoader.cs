@@ -212,12 +212,12 @@ namespace CalicoAlp.Core.Policy.Loading
                             var pk = Enum.Parse<PolicyKind>(kind);
                             bool namespaced = pk == PolicyKind.NetworkPolicy || pk == PolicyKind.StagedNetworkPolicy;
                             if (namespaced && string.IsNullOrEmpty(ns)) ns = "default";
-                            b.Policies.Add(ReadCalicoPolicy(ctx, pk, name, namespaced ? ns : null, spec, P("spec"), loc, crd));
+                            b.Policies.Add(WithStagedAction(ctx, ReadCalicoPolicy(ctx, pk, name, namespaced ? ns : null, spec, P("spec"), loc, crd), spec, P("spec")));
                             return;
                         }
                     case "StagedKubernetesNetworkPolicy":
-                        b.Policies.Add(KubernetesPolicyConverter.Convert(ctx, name, string.IsNullOrEmpty(ns) ? "default" : ns, spec, P("spec"), loc,
-                            PolicyKind.StagedKubernetesNetworkPolicy));
+                        b.Policies.Add(WithStagedAction(ctx, KubernetesPolicyConverter.Convert(ctx, name, string.IsNullOrEmpty(ns) ? "default" : ns, spec, P("spec"), loc,
+                            PolicyKind.StagedKubernetesNetworkPolicy), spec, P("spec")));
                         return;
                     case "Profile":
                         {
@@ -253,6 +253,16 @@ namespace CalicoAlp.Core.Policy.Loading
                 $"unsupported kind '{kind}' (apiVersion '{apiVersion}'); expected Tier, GlobalNetworkPolicy, NetworkPolicy, " +
                 "StagedGlobalNetworkPolicy, StagedNetworkPolicy, StagedKubernetesNetworkPolicy, Profile (projectcalico.org/v3 or crd.projectcalico.org/v1), " +
                 "networking.k8s.io/v1 NetworkPolicy, or v1 Namespace, ServiceAccount, Pod");
+        }
+
+        /// <summary>A staged policy's spec.stagedAction (Set, the default, or Delete: what promoting it does).</summary>
+        private static PolicyDef WithStagedAction(DocContext ctx, PolicyDef policy, YamlMappingNode? spec, string path)
+        {
+            if (!policy.IsStaged || spec == null) return policy;
+            var text = YamlFields.Str(ctx, spec, "stagedAction", path + ".stagedAction");
+            if (string.IsNullOrEmpty(text) || text == "Set") return policy;
+            if (text == "Delete") return policy with { StagedAction = StagedAction.Delete };
+            throw ctx.Invalid(spec, path + ".stagedAction", $"'{text}' is not Set or Delete");
         }
 
         private static PodDef ReadPod(DocContext ctx, YamlMappingNode obj, YamlMappingNode meta, string name, string ns,

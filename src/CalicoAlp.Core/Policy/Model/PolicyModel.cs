@@ -21,6 +21,14 @@ namespace CalicoAlp.Core.Policy.Model
         StagedKubernetesNetworkPolicy,
     }
 
+    /// <summary>What promoting a staged policy does (spec.stagedAction): Set creates or replaces the enforced policy of the
+    /// same name, Delete removes it.</summary>
+    public enum StagedAction
+    {
+        Set,
+        Delete,
+    }
+
     public enum RuleAction
     {
         Allow,
@@ -102,6 +110,8 @@ namespace CalicoAlp.Core.Policy.Model
         public IReadOnlyList<RuleDef> Ingress { get; init; } = [];
         public IReadOnlyList<RuleDef> Egress { get; init; } = [];
         public SourceLocation Location { get; init; } = SourceLocation.None;
+        /// <summary>Staged kinds: spec.stagedAction (default Set).</summary>
+        public StagedAction StagedAction { get; init; }
 
         public bool IsStaged => Kind == PolicyKind.StagedGlobalNetworkPolicy || Kind == PolicyKind.StagedNetworkPolicy ||
                                 Kind == PolicyKind.StagedKubernetesNetworkPolicy;

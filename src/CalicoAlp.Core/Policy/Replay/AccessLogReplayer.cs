@@ -205,6 +205,8 @@ namespace CalicoAlp.Core.Policy.Replay
                     }
                 }
             }
+            summary.RuleHits = summary.RuleCounter.ToList();
+            summary.UnusedRules = summary.RuleCounter.Unused(_engine);
             summary.Elapsed = watch.Elapsed;
             return summary;
         }
@@ -238,6 +240,7 @@ namespace CalicoAlp.Core.Policy.Replay
             summary.Parsed++;
             bool allowed = decision.Verdict == Verdict.Allow;
             if (allowed) summary.Allowed++; else summary.Denied++;
+            summary.RuleCounter.Count(decision, request.Direction);
             var by = decision.Policy ?? (decision.Profile != null ? "profile " + decision.Profile : decision.Reason.ToString());
             summary.ByPolicy.TryGetValue(by, out var c);
             summary.ByPolicy[by] = c + 1;

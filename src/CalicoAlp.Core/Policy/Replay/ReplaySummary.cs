@@ -30,6 +30,11 @@ namespace CalicoAlp.Core.Policy.Replay
         public TimeSpan Elapsed { get; internal set; }
         /// <summary>The files read, in order.</summary>
         public List<string> FileNames { get; } = new();
+        /// <summary>Requests decided per policy or profile rule, most hits first.</summary>
+        public IReadOnlyList<Evaluation.RuleHit> RuleHits { get; internal set; } = [];
+        /// <summary>The Allow/Deny rules of the enforced policies that decided no line (candidates for removal).</summary>
+        public IReadOnlyList<Evaluation.RuleHit> UnusedRules { get; internal set; } = [];
+        internal Evaluation.RuleHitCounter RuleCounter { get; } = new();
 
         public override string ToString() =>
             $"{Lines} lines in {Files} file(s): {Allowed} allowed, {Denied} denied, {Errors} error(s) in {Elapsed.TotalSeconds:0.00} s";
