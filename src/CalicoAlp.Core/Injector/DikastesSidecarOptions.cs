@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using CalicoAlp.Core.Alp;
 using CalicoAlp.Core.Diagnostics;
 
@@ -84,18 +85,40 @@ namespace CalicoAlp.Core.Injector
             Pad(b + 4) + "name: dikastes-sock",
         };
 
+        /// <summary>Stands for the image in <see cref="KnownContainerForms"/>.</summary>
+        internal const string ImagePlaceholder = "<image>";
+
+        /// <summary>
+        /// The securityContext fields of every Calico file: runAsNonRoot before 3.17; allowPrivilegeEscalation only from
+        /// 3.17 (1.6-1.10 files); uid/gid 999 (sidecar) and 0 (gateway) in the 1.15 file.
+        /// </summary>
+        private static readonly string[][] KnownSecurityContexts =
+        {
+            new[] { "runAsNonRoot: true", "allowPrivilegeEscalation: false" },
+            new[] { "allowPrivilegeEscalation: false" },
+            new[] { "allowPrivilegeEscalation: false", "runAsGroup: 999", "runAsNonRoot: true", "runAsUser: 999" },
+            new[] { "allowPrivilegeEscalation: false", "runAsGroup: 0", "runAsNonRoot: false", "runAsUser: 0" },
+        };
+
+        private IReadOnlyList<string> SecurityContext => RunAsNonRoot ? KnownSecurityContexts[0] : KnownSecurityContexts[1];
+
         /// <summary>(b) the dikastes container (a containers item at indent b), without the blank line that follows it.</summary>
-        internal IReadOnlyList<string> ContainerLines(int b)
+        internal IReadOnlyList<string> ContainerLines(int b) => ContainerLines(b, Image, SecurityContext);
+
+        /// <summary>Every form of the dikastes container Calico has shipped, at indent b, with <see cref="ImagePlaceholder"/> as image.</summary>
+        internal static IReadOnlyList<IReadOnlyList<string>> KnownContainerForms(int b) =>
+            KnownSecurityContexts.Select(sc => ContainerLines(b, ImagePlaceholder, sc)).ToList();
+
+        private static IReadOnlyList<string> ContainerLines(int b, string image, IReadOnlyList<string> securityContext)
         {
             var lines = new List<string>
             {
                 Pad(b) + "- name: dikastes",
-                Pad(b + 2) + "image: " + Image,
+                Pad(b + 2) + "image: " + image,
                 Pad(b + 2) + "args: [\"server\", \"-l\", \"/var/run/dikastes/dikastes.sock\", \"-d\", \"/var/run/felix/nodeagent/socket\"]",
                 Pad(b + 2) + "securityContext:",
             };
-            if (RunAsNonRoot) lines.Add(Pad(b + 4) + "runAsNonRoot: true");
-            lines.Add(Pad(b + 4) + "allowPrivilegeEscalation: false");
+            lines.AddRange(securityContext.Select(l => Pad(b + 4) + l));
             foreach (var probe in new[] { "liveness", "readiness" })
             {
                 lines.Add(Pad(b + 2) + probe + "Probe:");

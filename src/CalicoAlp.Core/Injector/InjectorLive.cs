@@ -34,9 +34,13 @@ namespace CalicoAlp.Core.Injector
         private readonly InjectorLiveMode _mode;
         private readonly DikastesSidecarOptions? _options;
         private readonly string? _istioVersion;
+        private readonly bool _force;
 
-        public InjectorConfigMapIntent(InjectorLiveMode mode, DikastesSidecarOptions? options, string? istioVersion, string ns = DefaultNamespace, string name = DefaultName)
+        /// <param name="force">Set replaces a customised dikastes container (otherwise refused, see <see cref="DikastesCustomization"/>).</param>
+        public InjectorConfigMapIntent(InjectorLiveMode mode, DikastesSidecarOptions? options, string? istioVersion, string ns = DefaultNamespace, string name = DefaultName,
+            bool force = false)
         {
+            _force = force;
             if (mode == InjectorLiveMode.Set && options == null) throw new ArgumentNullException(nameof(options));
             _mode = mode;
             _options = options;
@@ -68,7 +72,7 @@ namespace CalicoAlp.Core.Injector
             {
                 case InjectorLiveMode.Set:
                     var istio = string.IsNullOrWhiteSpace(_istioVersion) ? IstioTemplateVersion.Detect(config, values) : IstioTemplateVersion.Given(_istioVersion!);
-                    edit = InjectorTemplateEditor.Set(config, _options!, istio, values);
+                    edit = InjectorTemplateEditor.Set(config, _options!, istio, values, _force, $"ConfigMap {Namespace}/{Name}");
                     break;
                 case InjectorLiveMode.Remove:
                     edit = InjectorTemplateEditor.Remove(config, values);
@@ -120,13 +124,24 @@ namespace CalicoAlp.Core.Injector
         public const string BackupOfAnnotation = "calicoalp.io/backup-of";
         public const string SourceResourceVersionAnnotation = "calicoalp.io/backup-of-resource-version";
 
-        private readonly string _source;
+        /// <summary>Prefix of the backup keys that keep a config whose customised dikastes container -Force replaced.</summary>
+        public const string ReplacedConfigKeyPrefix = "config-before-force-rv";
 
-        public InjectorBackupIntent(string ns = InjectorConfigMapIntent.DefaultNamespace, string source = InjectorConfigMapIntent.DefaultName)
+        private readonly string _source;
+        private readonly (string Key, string Config)? _replaced;
+
+        /// <param name="replacedConfig">
+        /// The config (and the injector's resourceVersion it was read at) in which -Force replaces a customised dikastes
+        /// container: an existing backup gets it as key <see cref="ReplacedConfigKeyPrefix"/>&lt;rv&gt;, so that nothing is
+        /// unrecoverable; a new backup copies the injector's data anyway.
+        /// </param>
+        public InjectorBackupIntent(string ns = InjectorConfigMapIntent.DefaultNamespace, string source = InjectorConfigMapIntent.DefaultName,
+            (string ResourceVersion, string Config)? replacedConfig = null)
         {
             Namespace = ns;
             _source = source;
             Name = BackupNameFor(source);
+            if (replacedConfig is { } r) _replaced = (ReplacedConfigKeyPrefix + r.ResourceVersion, r.Config);
         }
 
         public static string BackupNameFor(string name) => name + "-calicoalp-backup";
@@ -140,6 +155,14 @@ namespace CalicoAlp.Core.Injector
             var existing = await api.GetAsync(Type, Namespace, Name, ct).ConfigureAwait(false);
             if (existing != null)
             {
+                if (_replaced is { } r && JsonDiff.GetString(existing, "data", r.Key) != r.Config)
+                {
+                    var updated = (JsonObject)existing.DeepClone();
+                    JsonDiff.EnsureObject(updated, "data")[r.Key] = r.Config;
+                    JsonDiff.EnsureObject(updated, "metadata").Remove("managedFields");
+                    return new ResourcePlan(this, ChangeAction.Updated, new[] { new FieldChange("data." + r.Key, null, System.Text.Json.JsonSerializer.Serialize("the config with the customised dikastes container")) },
+                        existing, updated, $"Backup gets data.{r.Key}: the config before -Force replaced the customised dikastes container.");
+                }
                 return new ResourcePlan(this, ChangeAction.Unchanged, Array.Empty<FieldChange>(), existing, null, "Backup kept (it holds the config from before the first change).");
             }
             var source = await api.GetAsync(Type, Namespace, _source, ct).ConfigureAwait(false)
@@ -169,10 +192,12 @@ namespace CalicoAlp.Core.Injector
             return new ResourcePlan(this, ChangeAction.Created, new[] { new FieldChange("data", null, $"copy of {Namespace}/{_source}") }, null, backup);
         }
 
-        protected internal override async Task<JsonObject?> WriteAsync(KubeApi api, ResourcePlan plan, bool dryRun, CancellationToken ct) =>
-            plan.Action == ChangeAction.Created
-                ? await api.CreateAsync(Type, Namespace, plan.Payload!, dryRun, ct).ConfigureAwait(false)
-                : plan.Current;
+        protected internal override async Task<JsonObject?> WriteAsync(KubeApi api, ResourcePlan plan, bool dryRun, CancellationToken ct) => plan.Action switch
+        {
+            ChangeAction.Created => await api.CreateAsync(Type, Namespace, plan.Payload!, dryRun, ct).ConfigureAwait(false),
+            ChangeAction.Updated => await api.ReplaceAsync(Type, Namespace, plan.Payload!, dryRun, ct).ConfigureAwait(false),
+            _ => plan.Current,
+        };
     }
 
     /// <summary>A planned live change of the injector: the ConfigMap plan and, when it writes, the backup plan.</summary>
@@ -210,7 +235,7 @@ namespace CalicoAlp.Core.Injector
         /// ClusterInformation) and the image is calico/dikastes:v&lt;version&gt;.
         /// </summary>
         public static async Task<InjectorLivePlan> PlanAsync(KubeApi api, InjectorLiveMode mode, string? calicoVersion, string? image, string? istioVersion,
-            CancellationToken ct, string ns = InjectorConfigMapIntent.DefaultNamespace, string name = InjectorConfigMapIntent.DefaultName)
+            CancellationToken ct, string ns = InjectorConfigMapIntent.DefaultNamespace, string name = InjectorConfigMapIntent.DefaultName, bool force = false)
         {
             DikastesSidecarOptions? options = null;
             string? source = null;
@@ -229,12 +254,15 @@ namespace CalicoAlp.Core.Injector
                 options = DikastesSidecarOptions.From(calicoVersion, image);
                 source ??= string.IsNullOrWhiteSpace(calicoVersion) ? "-DikastesImage tag" : "-CalicoVersion";
             }
-            var intent = new InjectorConfigMapIntent(mode, options, istioVersion, ns, name);
+            var intent = new InjectorConfigMapIntent(mode, options, istioVersion, ns, name, force);
             var plan = await intent.PlanAsync(api, ct).ConfigureAwait(false);
             ResourcePlan? backup = null;
             if (plan.IsWrite && mode != InjectorLiveMode.RestoreBackup)
             {
-                backup = await new InjectorBackupIntent(ns, name).PlanAsync(api, ct).ConfigureAwait(false);
+                var replaced = intent.LastEdit!.ReplacedCustomizations.Count > 0
+                    ? (JsonDiff.GetString(plan.Current, "metadata", "resourceVersion") ?? "0", intent.LastEdit.Before)
+                    : ((string, string)?)null;
+                backup = await new InjectorBackupIntent(ns, name, replaced).PlanAsync(api, ct).ConfigureAwait(false);
             }
             return new InjectorLivePlan(intent, plan, backup, options, source);
         }
@@ -261,6 +289,8 @@ namespace CalicoAlp.Core.Injector
                 Image = plan.Options?.Image,
                 PreviousImage = edit.StateBefore.Image,
                 BackupName = plan.Backup != null ? $"{plan.Intent.Namespace}/{plan.Intent.BackupName}" : null,
+                ReplacedCustomizations = edit.ReplacedCustomizations,
+                BackupKey = plan.Backup is { Action: ChangeAction.Updated } b ? b.Changes[0].Path["data.".Length..] : null,
                 Diff = showDiff ? plan.Diff : null,
                 WhatIf = whatIf,
                 ResourceVersion = resourceVersion,

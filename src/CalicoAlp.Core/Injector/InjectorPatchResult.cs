@@ -38,6 +38,10 @@ namespace CalicoAlp.Core.Injector
         public string? Message { get; init; }
         /// <summary>The injector ConfigMap's resourceVersion after the write (live mode).</summary>
         public string? ResourceVersion { get; init; }
+        /// <summary>Customised dikastes containers that -Force replaced (the config as it was is kept, see <see cref="BackupName"/> / <see cref="BackupKey"/>).</summary>
+        public System.Collections.Generic.IReadOnlyList<DikastesCustomization> ReplacedCustomizations { get; init; } = System.Array.Empty<DikastesCustomization>();
+        /// <summary>The key of the backup ConfigMap (live) that keeps the config -Force changed; null when the backup's data.config already holds it.</summary>
+        public string? BackupKey { get; init; }
         /// <summary>Running pods with istio-proxy but no dikastes (namespace/name), listed after a live patch.</summary>
         public System.Collections.Generic.IReadOnlyList<string>? PodsWithoutDikastes { get; set; }
 

@@ -49,8 +49,10 @@ namespace CalicoAlp.Core.Injector
     /// <summary>The outcome of <see cref="InjectorTemplateEditor.Set"/> or <see cref="InjectorTemplateEditor.Remove"/>.</summary>
     public sealed class InjectorEdit
     {
-        internal InjectorEdit(string before, string after, InjectorEditAction action, InjectorPatchState stateBefore, IstioTemplateVersion istio, string delimiters)
+        internal InjectorEdit(string before, string after, InjectorEditAction action, InjectorPatchState stateBefore, IstioTemplateVersion istio, string delimiters,
+            IReadOnlyList<DikastesCustomization>? replaced = null)
         {
+            ReplacedCustomizations = replaced ?? Array.Empty<DikastesCustomization>();
             Before = before;
             After = after;
             Action = action;
@@ -69,6 +71,12 @@ namespace CalicoAlp.Core.Injector
         /// <summary>"{{ }}" or "[[ ]]".</summary>
         public string Delimiters { get; }
         public bool Changed => !string.Equals(Before, After, StringComparison.Ordinal);
+
+        /// <summary>
+        /// Customised dikastes containers this edit replaced (only with force; without it Set refuses). The caller keeps
+        /// <see cref="Before"/> where it can be recovered (backup ConfigMap key, or the input file).
+        /// </summary>
+        public IReadOnlyList<DikastesCustomization> ReplacedCustomizations { get; }
     }
 
     /// <summary>
@@ -113,14 +121,20 @@ namespace CalicoAlp.Core.Injector
 
         /// <summary>
         /// Inserts (or updates in place) the three additions. <paramref name="istio"/> overrides the detected Istio version
-        /// (it only matters for 1.0.x, where Calico put the volumes at the start of the list).
+        /// (it only matters for 1.0.x, where Calico put the volumes at the start of the list). A customised dikastes
+        /// container (<see cref="DikastesCustomization"/>) is refused with error <see cref="DikastesCustomization.ErrorId"/>
+        /// naming <paramref name="target"/>, unless <paramref name="force"/>: then it is replaced and listed in
+        /// <see cref="InjectorEdit.ReplacedCustomizations"/>.
         /// </summary>
-        public static InjectorEdit Set(string config, DikastesSidecarOptions options, IstioTemplateVersion? istio = null, string? valuesJson = null)
+        public static InjectorEdit Set(string config, DikastesSidecarOptions options, IstioTemplateVersion? istio = null, string? valuesJson = null,
+            bool force = false, string? target = null)
         {
             ArgumentNullException.ThrowIfNull(options);
             var t = Layout.Parse(config);
             istio ??= IstioTemplateVersion.Detect(config, valuesJson);
             var found = Find(t);
+            var customized = DikastesCustomization.Find(found.Containers, DikastesSidecarOptions.KnownContainerForms(t.BaseIndent), options.ContainerLines(t.BaseIndent));
+            if (customized.Count > 0 && !force) throw DikastesCustomization.Refusal(customized, target);
             var clean = found.Clean;
             var b = t.BaseIndent;
 
@@ -160,7 +174,7 @@ namespace CalicoAlp.Core.Injector
             {
                 Prove(config, after, t.Join(clean), expectPatched: true);
             }
-            return new InjectorEdit(config, after, action, found.State, istio, t.Delimiters);
+            return new InjectorEdit(config, after, action, found.State, istio, t.Delimiters, customized);
         }
 
         /// <summary>Takes out exactly the three additions (also as Calico's own files had them).</summary>
@@ -303,6 +317,11 @@ namespace CalicoAlp.Core.Injector
             public int? VolumesAt { get; init; }
             /// <summary>The lines of each addition found, in template order.</summary>
             public required List<(Kind Kind, List<string> Lines, int Start)> Originals { get; init; }
+
+            /// <summary>Each dikastes container: its first line and its lines (the blank line after it not included).</summary>
+            public List<(int Start, List<string> Lines)> Containers =>
+                Originals.Where(o => o.Kind == Kind.Container)
+                    .Select(o => (o.Start, o.Lines.Take(o.Lines.FindLastIndex(l => l.Trim().Length > 0) + 1).ToList())).ToList();
 
             /// <summary>
             /// The original lines when the additions of these kinds were found exactly once each, next to each other, with

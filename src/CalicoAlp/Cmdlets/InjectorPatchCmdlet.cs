@@ -49,6 +49,9 @@ namespace CalicoAlp.Cmdlets
         [Parameter]
         public SwitchParameter ShowDiff { get; set; }
 
+        /// <summary>Set's -Force: replace a customised dikastes container (kept recoverable) instead of refusing.</summary>
+        protected virtual bool ReplaceCustomized => false;
+
         /// <summary>What the core does to the document text.</summary>
         protected abstract InjectorDocumentEdit Edit(string text, string source);
 
@@ -80,6 +83,7 @@ namespace CalicoAlp.Cmdlets
                 var sameFile = string.Equals(System.IO.Path.GetFullPath(input), System.IO.Path.GetFullPath(output), StringComparison.Ordinal);
                 var needsWrite = !(sameFile && !edit.Edit.Changed);
                 var written = false;
+                string? backupFile = null;
                 if (needsWrite)
                 {
                     var action = edit.Edit.Changed
@@ -88,13 +92,20 @@ namespace CalicoAlp.Cmdlets
                     var description = $"{action} to '{output}'." + (diff.Length > 0 ? Environment.NewLine + diff : "");
                     if (ShouldProcess(description, $"{action} to '{output}'?", "Istio sidecar injector"))
                     {
+                        if (sameFile && edit.Edit.ReplacedCustomizations.Count > 0)
+                        {
+                            // -Force replaces a customised dikastes container in the input file itself: keep the file as it was.
+                            backupFile = InjectorDocumentEdit.FreeBackupPath(output, File.Exists);
+                            AtomicFile.WriteAllBytes(backupFile, File.ReadAllBytes(input));
+                        }
                         AtomicFile.WriteAllText(output, edit.Output, new UTF8Encoding(false));
                         written = true;
                     }
                 }
+                WarnReplaced(edit.Edit.ReplacedCustomizations, backupFile ?? input);
                 // A result that was only described carries the diff ShouldProcess showed.
                 var whatIf = needsWrite && !written;
-                WriteObject(edit.ToResult(OfflineContext, input, Options, ShowDiff || whatIf, written || !needsWrite ? output : null, whatIf));
+                WriteObject(edit.ToResult(OfflineContext, input, Options, ShowDiff || whatIf, written || !needsWrite ? output : null, whatIf, backupFile));
             }
             catch (AlpException ex) when (ex.ErrorId == AtomicFile.WriteFailedErrorId)
             {
@@ -113,6 +124,13 @@ namespace CalicoAlp.Cmdlets
                 WriteError(new ErrorRecord(ex, "InjectorFileError", ErrorCategory.PermissionDenied, OutFile));
             }
         }
+        private void WarnReplaced(System.Collections.Generic.IReadOnlyList<DikastesCustomization> replaced, string keptIn)
+        {
+            if (replaced.Count == 0) return;
+            WriteWarning($"-Force replaced a customised dikastes container; the config as it was is kept in {keptIn}:" +
+                         string.Concat(replaced.Select(r => Environment.NewLine + r)));
+        }
+
         private readonly System.Collections.Generic.HashSet<(Core.Kube.KubeApi, string)> _done = new();
 
         private void ProcessLive()
@@ -124,7 +142,7 @@ namespace CalicoAlp.Cmdlets
             try
             {
                 var (calico, image, istio) = LiveOptions;
-                var plan = Run(ct => InjectorLive.PlanAsync(api, LiveMode, calico, image, istio, ct, Namespace));
+                var plan = Run(ct => InjectorLive.PlanAsync(api, LiveMode, calico, image, istio, ct, Namespace, force: ReplaceCustomized));
                 var edit = plan.Edit;
                 WriteVerbose($"{plan.Intent.Display} on '{api.ContextName}': Istio {edit.IstioVersion}; dikastes before: {edit.StateBefore.Image ?? "none"}" +
                              (plan.Options != null ? $"; Calico {plan.Options.CalicoVersion} ({plan.CalicoVersionSource}), image {plan.Options.Image}" : "") + $"; {edit.Action}.");
@@ -145,6 +163,7 @@ namespace CalicoAlp.Cmdlets
                 // Let the API server check both writes (RBAC, admission) before anything is written.
                 Run(ct => InjectorLive.ApplyAsync(api, plan, dryRun: true, ShowDiff, ct));
                 var result = Run(ct => InjectorLive.ApplyAsync(api, plan, dryRun: false, ShowDiff, ct));
+                WarnReplaced(result.ReplacedCustomizations, result.BackupKey != null ? $"{result.BackupName} key {result.BackupKey}" : result.BackupName ?? "the backup");
                 if (LiveMode == InjectorLiveMode.Set)
                 {
                     var pods = Run(ct => InjectorLive.PodsWithoutDikastesAsync(api, ct));
@@ -188,6 +207,12 @@ namespace CalicoAlp.Cmdlets
         [ValidateNotNullOrEmpty]
         public string? IstioVersion { get; set; }
 
+        /// <summary>Replace a customised dikastes container (extra env, resources, args, a second dikastes) instead of refusing; the config as it was stays recoverable.</summary>
+        [Parameter]
+        public SwitchParameter Force { get; set; }
+
+        protected override bool ReplaceCustomized => Force;
+
         protected override DikastesSidecarOptions? Options => _options;
 
         protected override InjectorLiveMode LiveMode => InjectorLiveMode.Set;
@@ -211,7 +236,7 @@ namespace CalicoAlp.Cmdlets
         }
 
         protected override InjectorDocumentEdit Edit(string text, string source) =>
-            InjectorDocumentEdit.Set(text, source, _options!, IstioVersion);
+            InjectorDocumentEdit.Set(text, source, _options!, IstioVersion, Force);
     }
 
     /// <summary>Takes Calico's three dikastes additions out of the Istio sidecar injector template (also Calico's own files).</summary>

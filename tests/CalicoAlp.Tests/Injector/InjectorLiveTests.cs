@@ -19,7 +19,7 @@ namespace CalicoAlp.Tests.Injector
     [Trait("Category", "Cluster")]
     public sealed class InjectorLiveTests : IDisposable
     {
-        private const string Backup = "istio-sidecar-injector-calicoalp-backup";
+        internal const string Backup = "istio-sidecar-injector-calicoalp-backup";
         private readonly ClusterFixture _cluster;
         private readonly CmdletHost _host = new();
         private readonly string _stock;
@@ -35,7 +35,7 @@ namespace CalicoAlp.Tests.Injector
         }
 
         /// <summary>Puts the fixture's stock ConfigMap back and removes the backup.</summary>
-        private static void Restore(ClusterFixture cluster)
+        internal static void Restore(ClusterFixture cluster)
         {
             cluster.Kubectl("-n", "istio-system", "delete", "configmap", Backup, "--ignore-not-found");
             var r = ProcessRunner.Run("kubectl", new[] { "--kubeconfig", cluster.Kubeconfig, "--context", "admin", "replace", "-f",
