@@ -88,6 +88,8 @@ namespace CalicoAlp.Core.Kube
         {
             var options = new JsonObject { ["kind"] = "DeleteOptions", ["apiVersion"] = "v1", ["propagationPolicy"] = "Background" };
             if (resourceVersion != null) options["preconditions"] = new JsonObject { ["resourceVersion"] = resourceVersion };
+            // The API server reads dryRun from the DeleteOptions body when a body is sent (the query alone is ignored).
+            if (dryRun) options["dryRun"] = new JsonArray("All");
             var query = dryRun ? "?dryRun=All" : "";
             var (status, body) = await SendAsync(HttpMethod.Delete, type.ItemPath(ns, name) + query, options, JsonType, ct).ConfigureAwait(false);
             if (status == HttpStatusCode.NotFound) return false;
