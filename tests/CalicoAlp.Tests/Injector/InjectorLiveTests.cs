@@ -34,7 +34,7 @@ namespace CalicoAlp.Tests.Injector
         }
 
         /// <summary>Puts the fixture's stock ConfigMap back and removes the backup.</summary>
-        private static void Restore(ClusterFixture cluster)
+        internal static void Restore(ClusterFixture cluster)
         {
             cluster.Kubectl("-n", "istio-system", "delete", "configmap", Backup, "--ignore-not-found");
             var r = ProcessRunner.Run("kubectl", new[] { "--kubeconfig", cluster.Kubeconfig, "--context", "admin", "replace", "-f",
