@@ -94,7 +94,7 @@ namespace CalicoAlp.Core.Injector
             var payload = new InjectorConfigChange(edit, updated, backupToCreate, backupName);
             return new ResourcePlan<InjectorConfigChange>(this, ChangeAction.Updated, new[] { change }, current, payload, $"{edit.Action}: {Describe(edit)}")
             {
-                Summary = $"Update (data.config: {edit.Action}){(backupToCreate != null ? $" after saving it to {backupName}" : "")}",
+                Summary = backupToCreate != null ? $"Update ({change}) after saving it to {backupName}" : null,
                 Details = payload.Diff,
             };
         }
