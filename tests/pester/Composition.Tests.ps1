@@ -36,10 +36,13 @@ Describe 'Pipeline composition' -Tag Cluster {
         Get-FelixPrefix | Should -Be '/var/run/nodeagent'
     }
 
-    It "'app-*' | Add-AlpNamespace -Restart -WhatIf changes nothing" {
+    It "'app-*' | Add-AlpNamespace -Restart -WhatIf shows what it would do and changes nothing" {
         $before = (Invoke-TestKubectl -n "$prefix-app-a" get deployment web -o 'jsonpath={.metadata.resourceVersion}').Output
         $out = "$prefix-app-*" | Add-AlpNamespace -Kubeconfig $kc -Context admin -Restart -WhatIf
-        $out | Should -BeNullOrEmpty
+        ($out.Namespace | Sort-Object) | Should -Be @("$prefix-app-a", "$prefix-app-b")
+        ($out.WhatIf | Sort-Object -Unique) | Should -Be $true
+        ($out.LabelAction | Sort-Object -Unique) | Should -Be 'Updated'
+        ($out | Where-Object Namespace -eq "$prefix-app-a").RestartedWorkloads | Should -Be @('Deployment/web')
         (Invoke-TestKubectl get ns "$prefix-app-a" -o 'jsonpath={.metadata.labels.istio-injection}').Output.Trim() | Should -BeNullOrEmpty
         (Invoke-TestKubectl -n "$prefix-app-a" get deployment web -o 'jsonpath={.metadata.resourceVersion}').Output | Should -Be $before
     }
@@ -54,9 +57,9 @@ Describe 'Pipeline composition' -Tag Cluster {
 
     It 'has table views for every result type' {
         $t = Add-AlpNamespace -Kubeconfig $kc -Context admin -Name "$prefix-shop" | Format-Table | Out-String -Width 200
-        $t | Should -Match 'Context\s+Namespace\s+Label\s+NeedRestart\s+Restarted\s+PilotEgress\s+Workloads'
+        $t | Should -Match 'Context\s+Namespace\s+Label\s+WhatIf\s+NeedRestart\s+Restarted\s+PilotEgress\s+Workloads'
         $i = Set-IstioInjectorPatch -Kubeconfig $kc -Context admin -Confirm:$false | Format-Table | Out-String -Width 200
-        $i | Should -Match 'Context\s+Istio\s+Calico\s+Image\s+Action'
+        $i | Should -Match 'Context\s+Istio\s+Calico\s+Image\s+Action\s+WhatIf'
     }
 }
 

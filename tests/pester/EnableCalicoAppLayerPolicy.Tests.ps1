@@ -46,9 +46,10 @@ Describe 'The module' -Tag Cluster {
 Describe 'Enable-CalicoAppLayerPolicy against the local API server' -Tag Cluster {
     BeforeEach { Reset-AlpTestState }
 
-    It '-WhatIf changes nothing' {
+    It '-WhatIf shows the results it would produce and changes nothing' {
         $out = Enable-CalicoAppLayerPolicy -Kubeconfig $kc -Context admin -WhatIf
-        $out | Should -BeNullOrEmpty
+        ($out | ForEach-Object { "$($_.Kind):$($_.Action):$($_.WhatIf)" }) | Should -Be @('FelixConfiguration:Updated:True', 'ServiceEntry:Created:True', 'DestinationRule:Created:True', 'EnvoyFilter:Created:True')
+        ($out | Format-Table | Out-String -Width 200) | Should -Match 'Action\s+WhatIf\s+Change'
         Get-FelixPrefix | Should -BeNullOrEmpty
         (Invoke-TestKubectl -n istio-system get envoyfilters.networking.istio.io ext-authz).ExitCode | Should -Not -Be 0
     }

@@ -1,4 +1,6 @@
 using System.Collections.Generic;
+using System.Text.Json.Nodes;
+using CalicoAlp.Core.Changes;
 using CalicoAlp.Core.Kube;
 
 namespace CalicoAlp.Core.Alp
@@ -6,9 +8,9 @@ namespace CalicoAlp.Core.Alp
     /// <summary>The resources Enable/Disable-CalicoAppLayerPolicy manage, as intents in the order they are applied.</summary>
     public static class AppLayerPolicySetup
     {
-        public static IReadOnlyList<ResourceIntent> EnableIntents(string policySyncPathPrefix, bool skipAuthorizationService)
+        public static IReadOnlyList<ResourceIntent<JsonObject>> EnableIntents(string policySyncPathPrefix, bool skipAuthorizationService)
         {
-            var list = new List<ResourceIntent> { FelixPolicySyncIntent.Enable(policySyncPathPrefix) };
+            var list = new List<ResourceIntent<JsonObject>> { FelixPolicySyncIntent.Enable(policySyncPathPrefix) };
             if (!skipAuthorizationService)
             {
                 foreach (var (type, obj) in AuthorizationService.Objects())
@@ -20,9 +22,9 @@ namespace CalicoAlp.Core.Alp
         }
 
         /// <summary>Undo in reverse order: the mesh stops calling Dikastes before Felix stops serving policy sync.</summary>
-        public static IReadOnlyList<ResourceIntent> DisableIntents(bool skipAuthorizationService, bool force)
+        public static IReadOnlyList<ResourceIntent<JsonObject>> DisableIntents(bool skipAuthorizationService, bool force)
         {
-            var list = new List<ResourceIntent>();
+            var list = new List<ResourceIntent<JsonObject>>();
             if (!skipAuthorizationService)
             {
                 var objects = new List<(ResourceType Type, System.Text.Json.Nodes.JsonObject Object)>(AuthorizationService.Objects());

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Text.Json.Nodes;
 using System.Threading;
 using System.Threading.Tasks;
+using CalicoAlp.Core.Changes;
 using CalicoAlp.Core.Json;
 using CalicoAlp.Core.Kube;
 using CalicoAlp.Core.Results;
@@ -14,7 +15,7 @@ namespace CalicoAlp.Core.Alp
     /// Enable sets it (creating 'default' if absent) and remembers the previous value in an annotation; Disable puts
     /// the previous value back (or removes the field). Writes are merge patches carrying the resourceVersion read.
     /// </summary>
-    public sealed class FelixPolicySyncIntent : ResourceIntent
+    public sealed class FelixPolicySyncIntent : ResourceIntent<JsonObject>
     {
         private readonly string? _desiredPrefix; // null: disable
 
@@ -27,7 +28,7 @@ namespace CalicoAlp.Core.Alp
         public override string? Namespace => null;
         public override string Name => AlpConstants.FelixConfigurationName;
 
-        public override async Task<ResourcePlan> PlanAsync(KubeApi api, CancellationToken ct)
+        public override async Task<ResourcePlan<JsonObject>> PlanAsync(KubeApi api, CancellationToken ct)
         {
             var current = await api.GetAsync(Type, null, Name, ct).ConfigureAwait(false);
             var currentPrefix = JsonDiff.GetString(current, "spec", "policySyncPathPrefix");
@@ -47,12 +48,12 @@ namespace CalicoAlp.Core.Alp
                         },
                         ["spec"] = new JsonObject { ["policySyncPathPrefix"] = _desiredPrefix },
                     };
-                    return new ResourcePlan(this, ChangeAction.Created, new[] { Change(null, _desiredPrefix) }, null, obj,
+                    return new ResourcePlan<JsonObject>(this, ChangeAction.Created, new[] { Change(null, _desiredPrefix) }, null, obj,
                         "FelixConfiguration 'default' did not exist; calico/node normally creates it at start-up.");
                 }
                 if (string.Equals(currentPrefix, _desiredPrefix, StringComparison.Ordinal))
                 {
-                    return new ResourcePlan(this, ChangeAction.Unchanged, Array.Empty<FieldChange>(), current, null);
+                    return new ResourcePlan<JsonObject>(this, ChangeAction.Unchanged, Array.Empty<FieldChange>(), current, null);
                 }
                 var annotations = new JsonObject();
                 if (previous == null) annotations[AlpConstants.PreviousPrefixAnnotation] = currentPrefix ?? "";
@@ -61,13 +62,13 @@ namespace CalicoAlp.Core.Alp
                     ["metadata"] = new JsonObject { ["resourceVersion"] = ResourceVersion(current), ["annotations"] = annotations },
                     ["spec"] = new JsonObject { ["policySyncPathPrefix"] = _desiredPrefix },
                 };
-                return new ResourcePlan(this, ChangeAction.Updated, new[] { Change(currentPrefix, _desiredPrefix) }, current, patch);
+                return new ResourcePlan<JsonObject>(this, ChangeAction.Updated, new[] { Change(currentPrefix, _desiredPrefix) }, current, patch);
             }
 
             // Disable: restore what was there before Enable, or switch policy sync off.
             if (current == null)
             {
-                return new ResourcePlan(this, ChangeAction.Unchanged, Array.Empty<FieldChange>(), null, null, "FelixConfiguration 'default' does not exist.");
+                return new ResourcePlan<JsonObject>(this, ChangeAction.Unchanged, Array.Empty<FieldChange>(), null, null, "FelixConfiguration 'default' does not exist.");
             }
             var restore = string.IsNullOrEmpty(previous) ? null : previous;
             if (previous == null)
@@ -76,11 +77,11 @@ namespace CalicoAlp.Core.Alp
                 // any other value alone — it is someone else's configuration (and a second Disable must not touch it).
                 if (string.IsNullOrEmpty(currentPrefix))
                 {
-                    return new ResourcePlan(this, ChangeAction.Unchanged, Array.Empty<FieldChange>(), current, null);
+                    return new ResourcePlan<JsonObject>(this, ChangeAction.Unchanged, Array.Empty<FieldChange>(), current, null);
                 }
                 if (!string.Equals(currentPrefix, AlpConstants.DefaultPolicySyncPathPrefix, StringComparison.Ordinal))
                 {
-                    return new ResourcePlan(this, ChangeAction.Unchanged, Array.Empty<FieldChange>(), current, null,
+                    return new ResourcePlan<JsonObject>(this, ChangeAction.Unchanged, Array.Empty<FieldChange>(), current, null,
                         $"policySyncPathPrefix '{currentPrefix}' was not set by CalicoAlp; left as it is.");
                 }
             }
@@ -95,11 +96,11 @@ namespace CalicoAlp.Core.Alp
             };
             var changes = new List<FieldChange>();
             if (!string.Equals(currentPrefix ?? "", restore ?? "", StringComparison.Ordinal)) changes.Add(Change(currentPrefix, restore));
-            return new ResourcePlan(this, ChangeAction.Updated, changes, current, undo,
+            return new ResourcePlan<JsonObject>(this, ChangeAction.Updated, changes, current, undo,
                 restore == null ? "Policy sync switched off." : $"Previous prefix '{restore}' restored.");
         }
 
-        protected internal override async Task<JsonObject?> WriteAsync(KubeApi api, ResourcePlan plan, bool dryRun, CancellationToken ct)
+        protected internal override async Task<JsonObject?> WriteAsync(KubeApi api, ResourcePlan<JsonObject> plan, bool dryRun, CancellationToken ct)
         {
             if (plan.Action == ChangeAction.Created)
             {

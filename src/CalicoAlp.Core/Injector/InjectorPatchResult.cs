@@ -33,7 +33,7 @@ namespace CalicoAlp.Core.Injector
         public string? OutFile { get; init; }
         /// <summary>Unified diff of data.config (only with -ShowDiff).</summary>
         public string? Diff { get; init; }
-        /// <summary>True when the change was only described (-WhatIf, or declined).</summary>
+        /// <summary>True when the change was only described and (live mode) validated by a server-side dry run: -WhatIf; nothing was written.</summary>
         public bool WhatIf { get; init; }
         public string? Message { get; init; }
         /// <summary>The injector ConfigMap's resourceVersion after the write (live mode).</summary>
@@ -43,7 +43,7 @@ namespace CalicoAlp.Core.Injector
         /// <summary>The key of the backup ConfigMap (live) that keeps the config -Force changed; null when the backup's data.config already holds it.</summary>
         public string? BackupKey { get; init; }
         /// <summary>Running pods with istio-proxy but no dikastes (namespace/name), listed after a live patch.</summary>
-        public System.Collections.Generic.IReadOnlyList<string>? PodsWithoutDikastes { get; set; }
+        public System.Collections.Generic.IReadOnlyList<string>? PodsWithoutDikastes { get; init; }
 
         public override string ToString() => $"{Action} {Target} (Istio {IstioVersion ?? "?"}, {Image ?? "no dikastes"})";
     }

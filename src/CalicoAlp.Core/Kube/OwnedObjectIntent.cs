@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using System.Threading;
 using System.Threading.Tasks;
 using CalicoAlp.Core.Alp;
+using CalicoAlp.Core.Changes;
 using CalicoAlp.Core.Json;
 using CalicoAlp.Core.Results;
 
@@ -15,7 +16,7 @@ namespace CalicoAlp.Core.Kube
     /// deleted (conditional on the resourceVersion) when it carries our managed-by label or still has the spec we
     /// write; an object someone else changed is skipped unless forced.
     /// </summary>
-    public sealed class OwnedObjectIntent : ResourceIntent
+    public sealed class OwnedObjectIntent : ResourceIntent<JsonObject>
     {
         private readonly JsonObject _desired;
         private readonly bool _present;
@@ -38,7 +39,7 @@ namespace CalicoAlp.Core.Kube
         public override string? Namespace { get; }
         public override string Name { get; }
 
-        public override async Task<ResourcePlan> PlanAsync(KubeApi api, CancellationToken ct)
+        public override async Task<ResourcePlan<JsonObject>> PlanAsync(KubeApi api, CancellationToken ct)
         {
             var current = await api.GetAsync(Type, Namespace, Name, ct).ConfigureAwait(false);
             var desiredSpec = _desired["spec"];
@@ -49,13 +50,13 @@ namespace CalicoAlp.Core.Kube
                     var obj = (JsonObject)_desired.DeepClone();
                     var labels = JsonDiff.EnsureObject(JsonDiff.EnsureObject(obj, "metadata"), "labels");
                     labels[AlpConstants.ManagedByLabel] = AlpConstants.ManagedByValue;
-                    return new ResourcePlan(this, ChangeAction.Created, JsonDiff.Compare(null, desiredSpec, "spec"), null, obj);
+                    return new ResourcePlan<JsonObject>(this, ChangeAction.Created, JsonDiff.Compare(null, desiredSpec, "spec"), null, obj);
                 }
                 var changes = JsonDiff.Compare(current["spec"], desiredSpec, "spec");
                 var hasLabel = JsonDiff.GetString(current, "metadata", "labels", AlpConstants.ManagedByLabel) == AlpConstants.ManagedByValue;
                 if (changes.Count == 0 && hasLabel)
                 {
-                    return new ResourcePlan(this, ChangeAction.Unchanged, Array.Empty<FieldChange>(), current, null);
+                    return new ResourcePlan<JsonObject>(this, ChangeAction.Unchanged, Array.Empty<FieldChange>(), current, null);
                 }
                 var updated = (JsonObject)current.DeepClone();
                 updated["spec"] = desiredSpec?.DeepClone();
@@ -66,24 +67,24 @@ namespace CalicoAlp.Core.Kube
                 {
                     changes.Add(new FieldChange($"metadata.labels.{AlpConstants.ManagedByLabel}", null, $"\"{AlpConstants.ManagedByValue}\""));
                 }
-                return new ResourcePlan(this, ChangeAction.Updated, changes, current, updated);
+                return new ResourcePlan<JsonObject>(this, ChangeAction.Updated, changes, current, updated);
             }
 
             if (current == null)
             {
-                return new ResourcePlan(this, ChangeAction.Unchanged, Array.Empty<FieldChange>(), null, null, "Already absent.");
+                return new ResourcePlan<JsonObject>(this, ChangeAction.Unchanged, Array.Empty<FieldChange>(), null, null, "Already absent.");
             }
             var ours = JsonDiff.GetString(current, "metadata", "labels", AlpConstants.ManagedByLabel) == AlpConstants.ManagedByValue
                        || JsonDiff.DeepEquals(current["spec"], desiredSpec);
             if (!ours && !_force)
             {
-                return new ResourcePlan(this, ChangeAction.Skipped, Array.Empty<FieldChange>(), current, null,
+                return new ResourcePlan<JsonObject>(this, ChangeAction.Skipped, Array.Empty<FieldChange>(), current, null,
                     "Not deleted: it was not created by CalicoAlp and its spec differs from Calico's; use -Force to delete it anyway.");
             }
-            return new ResourcePlan(this, ChangeAction.Deleted, JsonDiff.Compare(current["spec"], null, "spec"), current, null);
+            return new ResourcePlan<JsonObject>(this, ChangeAction.Deleted, JsonDiff.Compare(current["spec"], null, "spec"), current, null);
         }
 
-        protected internal override async Task<JsonObject?> WriteAsync(KubeApi api, ResourcePlan plan, bool dryRun, CancellationToken ct)
+        protected internal override async Task<JsonObject?> WriteAsync(KubeApi api, ResourcePlan<JsonObject> plan, bool dryRun, CancellationToken ct)
         {
             switch (plan.Action)
             {

@@ -14,13 +14,15 @@ namespace CalicoAlp.Core.Namespaces
         /// <summary>What happened to the istio-injection label.</summary>
         public ChangeAction LabelAction { get; init; }
         public IReadOnlyList<FieldChange> LabelChanges { get; init; } = new List<FieldChange>();
-        /// <summary>Workloads whose pods lack (Add) or still carry (Remove) the sidecars, before any restart.</summary>
+        /// <summary>Workloads whose pods lack (Add) or still carry (Remove) the sidecars, as listed before any restart (Restarted: recreated by this run).</summary>
         public IReadOnlyList<WorkloadGap> Workloads { get; init; } = new List<WorkloadGap>();
         public int PodsNeedingRestart => Workloads.Sum(w => w.Restarted ? 0 : w.PodCount);
         public IReadOnlyList<string> RestartedWorkloads => Workloads.Where(w => w.Restarted).Select(w => $"{w.Kind}/{w.Name}").ToList();
         /// <summary>Allowed, Blocked (by the named policy) or NotChecked (with the reason).</summary>
-        public string PilotEgress { get; set; } = "NotChecked";
-        public string? Message { get; set; }
+        public string PilotEgress { get; init; } = "NotChecked";
+        public string? Message { get; init; }
+        /// <summary>True under -WhatIf: the label change, restarts and policies were validated by a server-side dry run, not made.</summary>
+        public bool WhatIf { get; init; }
 
         public string WorkloadSummary => Workloads.Count == 0 ? "" : string.Join(", ", Workloads.Where(w => !w.Restarted).Select(w => w.ToString()));
     }

@@ -2,6 +2,7 @@ using System;
 using System.Text.Json.Nodes;
 using System.Threading;
 using System.Threading.Tasks;
+using CalicoAlp.Core.Changes;
 using CalicoAlp.Core.Json;
 using CalicoAlp.Core.Kube;
 using CalicoAlp.Core.Results;
@@ -14,7 +15,7 @@ namespace CalicoAlp.Core.Namespaces
     /// decision: it is reported and only changed when forced (forcing also drops the revision label, which the
     /// istio-injection label would otherwise contradict).
     /// </summary>
-    public sealed class NamespaceInjectionIntent : ResourceIntent
+    public sealed class NamespaceInjectionIntent : ResourceIntent<JsonObject>
     {
         public const string InjectionLabel = "istio-injection";
         public const string RevisionLabel = "istio.io/rev";
@@ -36,7 +37,7 @@ namespace CalicoAlp.Core.Namespaces
         public override string? Namespace => null;
         public override string Name { get; }
 
-        public override async Task<ResourcePlan> PlanAsync(KubeApi api, CancellationToken ct)
+        public override async Task<ResourcePlan<JsonObject>> PlanAsync(KubeApi api, CancellationToken ct)
         {
             var current = Interlocked.Exchange(ref _preRead, null) ?? await api.GetAsync(Type, null, Name, ct).ConfigureAwait(false)
                 ?? throw new Diagnostics.AlpException("NamespaceNotFound", Diagnostics.AlpErrorKind.ObjectNotFound, $"Namespace '{Name}' does not exist.", Name);
@@ -49,16 +50,16 @@ namespace CalicoAlp.Core.Namespaces
             {
                 if (label == "enabled" && revision == null)
                 {
-                    return new ResourcePlan(this, ChangeAction.Unchanged, Array.Empty<FieldChange>(), current, null);
+                    return new ResourcePlan<JsonObject>(this, ChangeAction.Unchanged, Array.Empty<FieldChange>(), current, null);
                 }
                 if (!_force && label == "disabled")
                 {
-                    return new ResourcePlan(this, ChangeAction.Skipped, Array.Empty<FieldChange>(), current, null,
+                    return new ResourcePlan<JsonObject>(this, ChangeAction.Skipped, Array.Empty<FieldChange>(), current, null,
                         $"Namespace '{Name}' is labelled {InjectionLabel}=disabled on purpose; use -Force to enable injection.");
                 }
                 if (!_force && revision != null)
                 {
-                    return new ResourcePlan(this, ChangeAction.Skipped, Array.Empty<FieldChange>(), current, null,
+                    return new ResourcePlan<JsonObject>(this, ChangeAction.Skipped, Array.Empty<FieldChange>(), current, null,
                         $"Namespace '{Name}' uses the Istio revision label {RevisionLabel}={revision}; use -Force to switch it to {InjectionLabel}=enabled.");
                 }
                 if (label != "enabled")
@@ -76,7 +77,7 @@ namespace CalicoAlp.Core.Namespaces
             {
                 if (revision != null && !_force)
                 {
-                    return new ResourcePlan(this, ChangeAction.Skipped, Array.Empty<FieldChange>(), current, null,
+                    return new ResourcePlan<JsonObject>(this, ChangeAction.Skipped, Array.Empty<FieldChange>(), current, null,
                         $"Namespace '{Name}' is injected through the Istio revision label {RevisionLabel}={revision}; use -Force to remove it.");
                 }
                 if (label is "enabled")
@@ -92,17 +93,17 @@ namespace CalicoAlp.Core.Namespaces
                 if (changes.Count == 0)
                 {
                     // No label, or an explicit istio-injection=disabled: the namespace is already out of the mesh.
-                    return new ResourcePlan(this, ChangeAction.Unchanged, Array.Empty<FieldChange>(), current, null);
+                    return new ResourcePlan<JsonObject>(this, ChangeAction.Unchanged, Array.Empty<FieldChange>(), current, null);
                 }
             }
             var patch = new JsonObject { ["metadata"] = new JsonObject { ["resourceVersion"] = rv, ["labels"] = labelsPatch } };
-            return new ResourcePlan(this, ChangeAction.Updated, changes, current, patch);
+            return new ResourcePlan<JsonObject>(this, ChangeAction.Updated, changes, current, patch);
         }
 
-        protected internal override Task<JsonObject?> WriteAsync(KubeApi api, ResourcePlan plan, bool dryRun, CancellationToken ct) =>
+        protected internal override Task<JsonObject?> WriteAsync(KubeApi api, ResourcePlan<JsonObject> plan, bool dryRun, CancellationToken ct) =>
             WriteCoreAsync(api, plan, dryRun, ct);
 
-        private async Task<JsonObject?> WriteCoreAsync(KubeApi api, ResourcePlan plan, bool dryRun, CancellationToken ct) =>
+        private async Task<JsonObject?> WriteCoreAsync(KubeApi api, ResourcePlan<JsonObject> plan, bool dryRun, CancellationToken ct) =>
             await api.MergePatchAsync(Type, null, Name, plan.Payload!, dryRun, ct).ConfigureAwait(false);
 
         private static string? Quote(string? s) => s == null ? null : JsonValue.Create(s).ToJsonString();

@@ -20,8 +20,9 @@ namespace CalicoAlp.Core.Namespaces
     /// <summary>A workload (or bare pod) whose pods lack the istio-proxy or dikastes container.</summary>
     public sealed class WorkloadGap
     {
-        public WorkloadGap(string ns, string kind, string name, IReadOnlyList<string> pods, SidecarGap gap, bool restartable, string? note)
+        public WorkloadGap(string ns, string kind, string name, IReadOnlyList<string> pods, SidecarGap gap, bool restartable, string? note, bool restarted = false)
         {
+            Restarted = restarted;
             Namespace = ns;
             Kind = kind;
             Name = name;
@@ -41,10 +42,11 @@ namespace CalicoAlp.Core.Namespaces
         /// <summary>True when a rolling restart (pod-template annotation) recreates its pods.</summary>
         public bool Restartable { get; }
         public string? Note { get; }
-        /// <summary>Set once the workload was restarted (or the bare pod deleted).</summary>
-        public bool Restarted { get; private set; }
+        /// <summary>True when the workload was restarted (or the bare pod deleted); under -WhatIf: would be.</summary>
+        public bool Restarted { get; }
 
-        public void MarkRestarted() => Restarted = true;
+        /// <summary>The same workload, reported as restarted.</summary>
+        public WorkloadGap AsRestarted() => new(Namespace, Kind, Name, Pods, Gap, Restartable, Note, restarted: true);
 
         public override string ToString() => $"{Kind}/{Name} ({PodCount} pod{(PodCount == 1 ? "" : "s")}, {Gap})";
     }

@@ -2,6 +2,7 @@ using System;
 using System.Text.Json.Nodes;
 using System.Threading;
 using System.Threading.Tasks;
+using CalicoAlp.Core.Changes;
 using CalicoAlp.Core.Json;
 using CalicoAlp.Core.Kube;
 using CalicoAlp.Core.Results;
@@ -13,7 +14,7 @@ namespace CalicoAlp.Core.Namespaces
     /// annotation <c>kubectl.kubernetes.io/restartedAt</c>; nothing else changes) for Deployments, StatefulSets and
     /// DaemonSets, or the deletion of a bare pod (guarded by its resourceVersion).
     /// </summary>
-    public sealed class WorkloadRestartIntent : ResourceIntent
+    public sealed class WorkloadRestartIntent : ResourceIntent<JsonObject>
     {
         public const string RestartedAtAnnotation = "kubectl.kubernetes.io/restartedAt";
         private readonly string _timestamp;
@@ -37,17 +38,20 @@ namespace CalicoAlp.Core.Namespaces
         public override string? Namespace => Workload.Namespace;
         public override string Name => Workload.Name;
 
-        public override async Task<ResourcePlan> PlanAsync(KubeApi api, CancellationToken ct)
+        public override async Task<ResourcePlan<JsonObject>> PlanAsync(KubeApi api, CancellationToken ct)
         {
             var current = await api.GetAsync(Type, Namespace, Name, ct).ConfigureAwait(false);
             if (current == null)
             {
-                return new ResourcePlan(this, ChangeAction.Unchanged, Array.Empty<FieldChange>(), null, null, "Gone already.");
+                return new ResourcePlan<JsonObject>(this, ChangeAction.Unchanged, Array.Empty<FieldChange>(), null, null, "Gone already.");
             }
             var rv = JsonDiff.GetString(current, "metadata", "resourceVersion");
             if (Type == ResourceType.Pod)
             {
-                return new ResourcePlan(this, ChangeAction.Deleted, Array.Empty<FieldChange>(), current, null, "Bare pod deleted; it is not recreated by any controller.");
+                return new ResourcePlan<JsonObject>(this, ChangeAction.Deleted, Array.Empty<FieldChange>(), current, null, "Bare pod deleted; it is not recreated by any controller.")
+                {
+                    Summary = $"Delete bare pod ({Workload.Gap})",
+                };
             }
             var before = JsonDiff.GetString(current, "spec", "template", "metadata", "annotations", RestartedAtAnnotation);
             var patch = new JsonObject
@@ -63,10 +67,13 @@ namespace CalicoAlp.Core.Namespaces
             };
             var change = new FieldChange($"spec.template.metadata.annotations.{RestartedAtAnnotation}",
                 before == null ? null : JsonValue.Create(before).ToJsonString(), JsonValue.Create(_timestamp).ToJsonString());
-            return new ResourcePlan(this, ChangeAction.Updated, new[] { change }, current, patch);
+            return new ResourcePlan<JsonObject>(this, ChangeAction.Updated, new[] { change }, current, patch)
+            {
+                Summary = $"Rolling restart ({Workload.PodCount} pod(s): {Workload.Gap})",
+            };
         }
 
-        protected internal override async Task<JsonObject?> WriteAsync(KubeApi api, ResourcePlan plan, bool dryRun, CancellationToken ct)
+        protected internal override async Task<JsonObject?> WriteAsync(KubeApi api, ResourcePlan<JsonObject> plan, bool dryRun, CancellationToken ct)
         {
             if (plan.Action == ChangeAction.Deleted)
             {

@@ -65,6 +65,8 @@ namespace CalicoAlp.Core.Results
         public string? Message { get; }
         /// <summary>The resourceVersion the object had after the write (or as read when unchanged).</summary>
         public string? ResourceVersion { get; init; }
+        /// <summary>True when the change was only validated by a server-side dry run (-WhatIf): nothing was written.</summary>
+        public bool WhatIf { get; init; }
 
         /// <summary>A one-line summary of the field changes (for the table view).</summary>
         public string ChangeSummary => Changes.Count == 0 ? (Message ?? "") : string.Join("; ", Changes.Select(c => c.ToString()));

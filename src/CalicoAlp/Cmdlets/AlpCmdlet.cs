@@ -21,7 +21,7 @@ namespace CalicoAlp.Cmdlets
         /// <summary>The core's log for this cmdlet (messages reach the Verbose/Warning/Progress streams).</summary>
         internal IOperationLog Log => Bridge;
 
-        private PipelineBridge Bridge => _bridge ??= new PipelineBridge(Math.Abs(GetType().Name.GetHashCode() % 100000));
+        internal PipelineBridge Bridge => _bridge ??= new PipelineBridge(Math.Abs(GetType().Name.GetHashCode() % 100000));
 
         protected override void StopProcessing() => _cts.Cancel();
 
@@ -89,9 +89,11 @@ namespace CalicoAlp.Cmdlets
             if (!completed) WriteVerbose($"{activity}: {status}");
         }
 
-        /// <summary>True when -WhatIf was given (ShouldProcess then only describes).</summary>
+        /// <summary>True under -WhatIf, given or through $WhatIfPreference (ShouldProcess then only describes).</summary>
         protected bool IsWhatIf =>
-            MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && w is SwitchParameter s && s.IsPresent;
+            MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w)
+                ? w is SwitchParameter s && s.IsPresent
+                : LanguagePrimitives.IsTrue(SessionState.PSVariable.GetValue("WhatIfPreference"));
 
         public void Dispose()
         {

@@ -28,9 +28,9 @@ namespace CalicoAlp.Cmdlets
             try
             {
                 var intents = AppLayerPolicySetup.DisableIntents(SkipAuthorizationService, Force);
-                foreach (var result in Converge(api, intents))
+                foreach (var outcome in Run(ct => Changes(api).RunAsync(intents, ct)))
                 {
-                    WriteObject(result);
+                    if (outcome.Reported) WriteObject(outcome.ToResourceChange(api));
                 }
             }
             catch (AlpException ex)

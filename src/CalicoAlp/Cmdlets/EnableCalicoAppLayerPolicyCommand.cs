@@ -55,9 +55,9 @@ namespace CalicoAlp.Cmdlets
                     WriteWarning($"policySyncPathPrefix '{PolicySyncPathPrefix}' differs from '{AlpConstants.DefaultPolicySyncPathPrefix}', the path the nodeagent volume driver (flexvolume/CSI) expects; Dikastes will not find Felix's socket unless the driver is configured to match.");
                 }
                 var intents = AppLayerPolicySetup.EnableIntents(PolicySyncPathPrefix, SkipAuthorizationService);
-                foreach (var result in Converge(api, intents))
+                foreach (var outcome in Run(ct => Changes(api).RunAsync(intents, ct)))
                 {
-                    WriteObject(result);
+                    if (outcome.Reported) WriteObject(outcome.ToResourceChange(api));
                 }
             }
             catch (AlpException ex)

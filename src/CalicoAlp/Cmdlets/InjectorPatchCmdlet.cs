@@ -10,12 +10,12 @@ using CalicoAlp.Core.IO;
 namespace CalicoAlp.Cmdlets
 {
     /// <summary>
-    /// Shared flow of Set-/Remove-IstioInjectorPatch. Live (default): plan the edit of ConfigMap
-    /// istio-system/istio-sidecar-injector (reads only), ShouldProcess with the diff as description (so -WhatIf prints
-    /// it), then write the backup (first change only) and the ConfigMap guarded by its resourceVersion. Offline: read
-    /// -Path (a ConfigMap or patch document, YAML or JSON), edit data.config, write -OutFile.
+    /// Shared flow of Set-/Remove-IstioInjectorPatch. Live (default): the core plans the edit of ConfigMap
+    /// istio-system/istio-sidecar-injector and runs it through the change runner (ShouldProcess with the diff, so
+    /// -WhatIf prints it; server-side dry run; the backup (first change only) and the ConfigMap written guarded by its
+    /// resourceVersion). Offline: read -Path (a ConfigMap or patch document, YAML or JSON), edit data.config, write -OutFile.
     /// </summary>
-    public abstract class InjectorPatchCmdlet : KubeCmdlet
+    public abstract class InjectorPatchCmdlet : ResourceChangeCmdlet
     {
         public const string OfflineContext = "offline";
         protected const string LiveSet = "Live";
@@ -142,36 +142,11 @@ namespace CalicoAlp.Cmdlets
             try
             {
                 var (calico, image, istio) = LiveOptions;
-                var plan = Run(ct => InjectorLive.PlanAsync(api, LiveMode, calico, image, istio, ct, Namespace, force: ReplaceCustomized));
-                var edit = plan.Edit;
-                WriteVerbose($"{plan.Intent.Display} on '{api.ContextName}': Istio {edit.IstioVersion}; dikastes before: {edit.StateBefore.Image ?? "none"}" +
-                             (plan.Options != null ? $"; Calico {plan.Options.CalicoVersion} ({plan.CalicoVersionSource}), image {plan.Options.Image}" : "") + $"; {edit.Action}.");
-                var rv = Core.Json.JsonDiff.GetString(plan.Injector.Current, "metadata", "resourceVersion");
-                if (!plan.IsWrite)
+                var result = Run(ct => InjectorLive.ChangeAsync(Changes(api), LiveMode, calico, image, istio, ShowDiff, ct, Namespace, force: ReplaceCustomized));
+                if (result == null) return;
+                if (!result.WhatIf)
                 {
-                    WriteObject(InjectorLive.ToResult(api, plan, ShowDiff, rv, whatIf: false));
-                    return;
-                }
-                var target = $"{plan.Intent.Display} (context '{api.ContextName}')";
-                var backup = plan.Backup is { IsWrite: true } ? $" after saving it to {plan.Intent.Namespace}/{plan.Intent.BackupName}" : "";
-                var description = $"{plan.Injector.Describe()} {target}{backup}." + Environment.NewLine + plan.Diff;
-                if (!ShouldProcess(description, $"{plan.Injector.Describe()} {target}{backup}?", "Istio sidecar injector"))
-                {
-                    if (IsWhatIf) WriteObject(InjectorLive.ToResult(api, plan, showDiff: true, rv, whatIf: true));
-                    return;
-                }
-                // Let the API server check both writes (RBAC, admission) before anything is written.
-                Run(ct => InjectorLive.ApplyAsync(api, plan, dryRun: true, ShowDiff, ct));
-                var result = Run(ct => InjectorLive.ApplyAsync(api, plan, dryRun: false, ShowDiff, ct));
-                WarnReplaced(result.ReplacedCustomizations, result.BackupKey != null ? $"{result.BackupName} key {result.BackupKey}" : result.BackupName ?? "the backup");
-                if (LiveMode == InjectorLiveMode.Set)
-                {
-                    var pods = Run(ct => InjectorLive.PodsWithoutDikastesAsync(api, ct));
-                    result.PodsWithoutDikastes = pods;
-                    if (pods.Count > 0)
-                    {
-                        WriteWarning($"{pods.Count} running pod(s) have istio-proxy but no dikastes; they get it when recreated: {string.Join(", ", pods.Take(20))}{(pods.Count > 20 ? ", ..." : "")}");
-                    }
+                    WarnReplaced(result.ReplacedCustomizations, result.BackupKey != null ? $"{result.BackupName} key {result.BackupKey}" : result.BackupName ?? "the backup");
                 }
                 WriteObject(result);
             }

@@ -1,102 +1,55 @@
-using System.Collections.Generic;
-using System.Linq;
+using System;
 using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
+using CalicoAlp.Core.Changes;
 using CalicoAlp.Core.Diagnostics;
 using CalicoAlp.Core.Kube;
-using CalicoAlp.Core.Results;
 
 namespace CalicoAlp.Cmdlets
 {
     /// <summary>
-    /// Shared flow of the cmdlets that converge a set of resources: plan every intent (reads only), ask ShouldProcess
-    /// per change, validate every confirmed write with a server-side dry run (so RBAC or admission refusals surface
-    /// before anything is written and nothing is left half-changed), then write, re-planning on 409.
+    /// Base of every cmdlet that changes a cluster: it is the <see cref="IChangeGate"/> of the core's
+    /// <see cref="ChangeRunner"/> (ShouldProcess with -Confirm, -WhatIf and, where the cmdlet says so, -Force), so the
+    /// plan -> confirm -> server-side dry run -> write flow is the same for all of them. A cmdlet maps its parameters,
+    /// calls the core with <see cref="Changes"/>, and writes the results.
     /// </summary>
     public abstract class ResourceChangeCmdlet : KubeCmdlet
     {
         /// <summary>True where -Force means "do not prompt" (High-impact cmdlets in runbooks); -WhatIf and an explicit -Confirm still win.</summary>
         protected virtual bool SkipConfirmation => false;
 
-        private bool ShouldWrite(string target, string action)
+        /// <summary>The change runner for one cluster, with this cmdlet as its gate.</summary>
+        protected ChangeRunner Changes(KubeApi api) => new(api, new Gate(this));
+
+        /// <summary>
+        /// The cmdlet as the core's gate. A private type on purpose: a public cmdlet type must not name a core type in
+        /// its hierarchy, or PowerShell's scan of the module's exported types fails before the core's load context is set up.
+        /// </summary>
+        private sealed class Gate : IChangeGate
+        {
+            private readonly ResourceChangeCmdlet _cmdlet;
+
+            public Gate(ResourceChangeCmdlet cmdlet) => _cmdlet = cmdlet;
+
+            public bool Preview => _cmdlet.IsWhatIf;
+
+            public Task<bool> ConfirmAsync(ChangeProposal proposal, CancellationToken ct) => _cmdlet.Bridge.Ask(_ => _cmdlet.ShouldWrite(proposal), ct);
+
+            public void ReportError(AlpException error) => _cmdlet.Bridge.Post(c => c.WriteError(ToErrorRecord(error)));
+        }
+
+        /// <summary>ShouldProcess on the pipeline thread; a proposal with details (a diff) shows them with the question and under -WhatIf.</summary>
+        private bool ShouldWrite(ChangeProposal proposal)
         {
             if (SkipConfirmation && !IsWhatIf && !MyInvocation.BoundParameters.ContainsKey("Confirm"))
             {
-                WriteVerbose($"Performing the operation \"{action}\" on target \"{target}\" (-Force: not prompted).");
+                WriteVerbose($"Performing the operation \"{proposal.Action}\" on target \"{proposal.Target}\" (-Force: not prompted).");
                 return true;
             }
-            return ShouldProcess(target, action);
-        }
-
-        protected IReadOnlyList<ResourceChange> Converge(KubeApi api, IReadOnlyList<ResourceIntent> intents)
-        {
-            var plans = new List<ResourcePlan>();
-            foreach (var intent in intents)
-            {
-                plans.Add(Run(ct => intent.PlanAsync(api, ct)));
-            }
-
-            var confirmed = new List<ResourcePlan>();
-            var results = new List<ResourceChange>();
-            foreach (var plan in plans)
-            {
-                if (!plan.IsWrite)
-                {
-                    if (plan.Message != null && plan.Action == ChangeAction.Skipped) WriteWarning($"{plan.Intent.Display}: {plan.Message}");
-                    results.Add(IntentExecutor.ToResult(api, plan, plan.Current));
-                    continue;
-                }
-                var target = $"{plan.Intent.Display} (context '{api.ContextName}')";
-                if (ShouldWrite(target, plan.Describe()))
-                {
-                    confirmed.Add(plan);
-                }
-                else if (IsWhatIf)
-                {
-                    // -WhatIf: let the API server check the write (RBAC, admission, schema) without persisting it.
-                    try
-                    {
-                        Run(ct => IntentExecutor.ApplyAsync(api, plan, dryRun: true, ct));
-                        WriteVerbose($"Server-side dry run of '{plan.Describe()}' on {target}: accepted.");
-                    }
-                    catch (AlpException ex)
-                    {
-                        WriteError(ToErrorRecord(ex));
-                    }
-                }
-            }
-            if (IsWhatIf) return new List<ResourceChange>();
-
-            foreach (var plan in confirmed)
-            {
-                try
-                {
-                    Run(ct => IntentExecutor.ApplyAsync(api, plan, dryRun: true, ct));
-                }
-                catch (AlpException ex)
-                {
-                    WriteVerbose($"Server-side dry run refused {plan.Intent.Display}; nothing was written.");
-                    Terminate(ex);
-                }
-            }
-
-            var written = new List<string>();
-            foreach (var plan in confirmed)
-            {
-                try
-                {
-                    results.Add(Run(ct => IntentExecutor.ApplyAsync(api, plan, dryRun: false, ct)));
-                    written.Add(plan.Intent.Display);
-                }
-                catch (AlpException ex) when (written.Count > 0)
-                {
-                    throw new AlpException(ex.ErrorId, ex.Kind,
-                        $"{ex.Message} Already applied: {string.Join(", ", written)}. Run the command again (it only writes what is still missing) or undo with the matching Disable/Remove cmdlet.",
-                        ex.Target, ex) { RecommendedAction = ex.RecommendedAction };
-                }
-            }
-            // Results in the order of the intents.
-            return intents.Select(i => results.FirstOrDefault(r => r.Kind == i.Type.Kind && r.Name == i.Name && r.Namespace == i.Namespace))
-                .Where(r => r != null).Select(r => r!).ToList();
+            if (proposal.Details == null) return ShouldProcess(proposal.Target, proposal.Action);
+            var description = $"{proposal.Action} {proposal.Target}." + Environment.NewLine + proposal.Details;
+            return ShouldProcess(description, $"{proposal.Action} {proposal.Target}?", proposal.Target);
         }
     }
 }

@@ -23,6 +23,30 @@ namespace CalicoAlp.Hosting
         public void Progress(string activity, string status, int percentComplete) =>
             _queue.TryAdd(c => c.WriteProgress(new ProgressRecord(_activityId, activity, status) { PercentComplete = Math.Clamp(percentComplete, 0, 100) }));
 
+        /// <summary>Queues an action for the pipeline thread (runs while <see cref="Run{T}"/> pumps).</summary>
+        public void Post(Action<PSCmdlet> action) => _queue.TryAdd(action);
+
+        /// <summary>
+        /// Asks something on the pipeline thread (e.g. ShouldProcess) from core work running under <see cref="Run{T}"/>;
+        /// completes once the pump has run it. Never call it from the pipeline thread itself.
+        /// </summary>
+        public Task<T> Ask<T>(Func<PSCmdlet, T> question, CancellationToken ct)
+        {
+            var answer = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _queue.TryAdd(c =>
+            {
+                try
+                {
+                    answer.TrySetResult(question(c));
+                }
+                catch (Exception ex)
+                {
+                    answer.TrySetException(ex);
+                }
+            });
+            return answer.Task.WaitAsync(ct);
+        }
+
         public T Run<T>(PSCmdlet cmdlet, Func<CancellationToken, Task<T>> work, CancellationToken ct)
         {
             var task = Task.Run(() => work(ct), ct);

@@ -211,7 +211,7 @@ namespace CalicoAlp.Tests.Cluster
         }
 
         [Fact]
-        public void WhatIf_changes_nothing()
+        public void WhatIf_reports_what_it_would_do_and_changes_nothing()
         {
             var ns = NewNamespace("whatif");
             _make.Deployment(ns, "web", 1);
@@ -220,7 +220,10 @@ namespace CalicoAlp.Tests.Cluster
             p["WhatIf"] = true;
             var r = _host.Invoke("Add-AlpNamespace", p);
             r.AssertSuccess();
-            Assert.Empty(r.Output);
+            var result = Assert.Single(r.OutputOf<AlpNamespaceResult>());
+            Assert.True(result.WhatIf);
+            Assert.Equal(ChangeAction.Updated, result.LabelAction);
+            Assert.Equal(new[] { "Deployment/web" }, result.RestartedWorkloads);
             Assert.Null(Label(ns, "istio-injection"));
             Assert.Null(_cluster.GetJson("-n", ns, "get", "deployment", "web")!["spec"]!["template"]!["metadata"]!["annotations"]);
         }

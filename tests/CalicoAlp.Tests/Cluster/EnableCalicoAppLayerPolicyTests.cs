@@ -82,7 +82,10 @@ namespace CalicoAlp.Tests.Cluster
             p["Verbose"] = true;
             var r = _host.Invoke("Enable-CalicoAppLayerPolicy", p);
             r.AssertSuccess();
-            Assert.Empty(r.Output);
+            var results = r.OutputOf<ResourceChange>().ToList();
+            Assert.Equal(new[] { "FelixConfiguration", "ServiceEntry", "DestinationRule", "EnvoyFilter" }, results.Select(x => x.Kind));
+            Assert.All(results, x => Assert.True(x.WhatIf));
+            Assert.Equal(ChangeAction.Updated, results[0].Action);
             Assert.Null(FelixPrefix());
             Assert.Null(_cluster.GetJson("-n", "istio-system", "get", "serviceentries.networking.istio.io", "dikastes"));
             Assert.Equal(4, r.Verbose.Count(v => v.StartsWith("Server-side dry run of", StringComparison.Ordinal) && v.EndsWith("accepted.", StringComparison.Ordinal)));

@@ -91,7 +91,7 @@ namespace CalicoAlp.Tests.Injector
             r.AssertSuccess();
             var result = Assert.Single(r.OutputOf<InjectorPatchResult>());
             Assert.Equal(InjectorEditAction.Updated, result.Action);
-            Assert.Equal(InjectorBackupIntent.ReplacedConfigKeyPrefix + rv, result.BackupKey);
+            Assert.Equal(InjectorBackup.ReplacedConfigKeyPrefix + rv, result.BackupKey);
             Assert.Contains(r.Warnings, w => w.Contains(result.BackupKey!, StringComparison.Ordinal) && w.Contains(lost[0], StringComparison.Ordinal));
 
             // Calico's container again; the backup still holds the stock config and now also the customised one

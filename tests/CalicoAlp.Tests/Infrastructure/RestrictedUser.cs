@@ -1,0 +1,79 @@
+using System;
+using System.IO;
+using System.Threading;
+
+namespace CalicoAlp.Tests.Infrastructure
+{
+    /// <summary>
+    /// A ServiceAccount bound to a ClusterRole with exactly the given rules, and a kubeconfig (context "restricted")
+    /// that authenticates with its token. Everything is deleted on Dispose.
+    /// </summary>
+    public sealed class RestrictedUser : IDisposable
+    {
+        public const string ContextName = "restricted";
+
+        /// <summary>Read access to every resource (no writes): the base of the roles below.</summary>
+        public const string ReadEverything = "- apiGroups: ['*']\n  resources: ['*']\n  verbs: [get, list, watch]\n";
+
+        private readonly ClusterFixture _cluster;
+
+        /// <param name="rules">The ClusterRole's rules as a YAML list (e.g. <see cref="ReadEverything"/> plus the writes).</param>
+        public RestrictedUser(ClusterFixture cluster, string rules)
+        {
+            _cluster = cluster;
+            Name = "calicoalp-test-" + Guid.NewGuid().ToString("N")[..8];
+            cluster.KubectlApply($@"apiVersion: v1
+kind: ServiceAccount
+metadata: {{name: {Name}, namespace: default}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {{name: {Name}}}
+rules:
+{rules}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {{name: {Name}}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: {Name}}}
+subjects:
+- {{kind: ServiceAccount, name: {Name}, namespace: default}}
+");
+            var token = WaitForToken();
+            var ca = Convert.ToBase64String(File.ReadAllBytes(cluster.Env["CA_CERT"]));
+            Kubeconfig = Path.Combine(Path.GetTempPath(), $"{Name}.kubeconfig");
+            File.WriteAllText(Kubeconfig,
+                "apiVersion: v1\nkind: Config\ncurrent-context: restricted\n" +
+                $"clusters:\n- name: local\n  cluster:\n    server: {cluster.ApiServerUrl}\n    certificate-authority-data: {ca}\n" +
+                $"users:\n- name: {Name}\n  user:\n    token: {token}\n" +
+                $"contexts:\n- name: {ContextName}\n  context: {{cluster: local, user: {Name}}}\n");
+        }
+
+        public string Name { get; }
+        public string Kubeconfig { get; }
+
+        private string WaitForToken()
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(90);
+            while (true)
+            {
+                var secret = _cluster.Kubectl("-n", "default", "get", "serviceaccount", Name, "-o", "jsonpath={.secrets[0].name}").StdOut.Trim();
+                if (secret.Length > 0)
+                {
+                    var data = _cluster.Kubectl("-n", "default", "get", "secret", secret, "-o", "jsonpath={.data.token}").StdOut.Trim();
+                    if (data.Length > 0) return System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(data));
+                }
+                if (DateTime.UtcNow > deadline) throw new InvalidOperationException($"No token for ServiceAccount default/{Name} after 90 s.");
+                Thread.Sleep(300);
+            }
+        }
+
+        public void Dispose()
+        {
+            _cluster.Kubectl("delete", "clusterrolebinding", Name, "--ignore-not-found");
+            _cluster.Kubectl("delete", "clusterrole", Name, "--ignore-not-found");
+            _cluster.Kubectl("-n", "default", "delete", "serviceaccount", Name, "--ignore-not-found");
+            File.Delete(Kubeconfig);
+        }
+    }
+}
