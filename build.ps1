@@ -22,6 +22,10 @@
                -Suite Cedar       our engine against Cedar under Node.js (Invoke-CedarBench.ps1).
                -Suite Cmdlet      Test-AlpRequest as a user runs it, fresh processes (Invoke-CmdletBench.ps1; -Runs,
                                   -BaselineRuns).
+               -Suite Pipeline    request objects piped into Test-AlpRequest, decisions/s on a small and a 20,000-rule
+                                  policy set (Measure-PipelineThroughput.ps1; -Runs).
+               -Suite Compare     Compare-AlpPolicy -SummaryOnly against one replay of the same 1M-line log
+                                  (Measure-CompareAlpPolicy.ps1; -Runs).
                See docs/performance.md.
     Run it as: dotnet tool restore; dotnet pwsh ./build.ps1 <Task>
 #>
@@ -37,7 +41,7 @@ param(
     # Test: keep the control plane running afterwards (prints its kubeconfig path).
     [switch] $KeepCluster,
     # Bench: which benchmark suites to run.
-    [ValidateSet('Namespaces', 'Policy', 'Cedar', 'Cmdlet')]
+    [ValidateSet('Namespaces', 'Policy', 'Cedar', 'Cmdlet', 'Pipeline', 'Compare')]
     [string[]] $Suite = @('Namespaces'),
     # Bench -Suite Cmdlet: fresh processes per measurement (the start-up figure uses at least 5).
     [ValidateRange(1, 20)]
@@ -210,11 +214,13 @@ function Invoke-Package {
 function Invoke-Bench {
     # Each suite is a script under tools/bench that also runs on its own.
     $bench = Join-Path $Root 'tools/bench'
-    if ($Suite -contains 'Namespaces' -or $Suite -contains 'Cmdlet') { Invoke-Build }
+    if ($Suite -contains 'Namespaces' -or $Suite -contains 'Cmdlet' -or $Suite -contains 'Pipeline' -or $Suite -contains 'Compare') { Invoke-Build }
     if ($Suite -contains 'Namespaces') { & (Join-Path $bench 'Invoke-NamespaceBench.ps1') -ModulePath $ModuleManifest }
     if ($Suite -contains 'Policy') { & (Join-Path $bench 'Invoke-PolicyBench.ps1') -Filter $Filter }
     if ($Suite -contains 'Cedar') { & (Join-Path $bench 'Invoke-CedarBench.ps1') }
     if ($Suite -contains 'Cmdlet') { & (Join-Path $bench 'Invoke-CmdletBench.ps1') -ModulePath $ModuleManifest -Runs $Runs -BaselineRuns $BaselineRuns }
+    if ($Suite -contains 'Pipeline') { & (Join-Path $bench 'Measure-PipelineThroughput.ps1') -Module $ModuleManifest -Runs $Runs }
+    if ($Suite -contains 'Compare') { & (Join-Path $bench 'Measure-CompareAlpPolicy.ps1') -Module $ModuleManifest -Runs $Runs }
 }
 
 Push-Location $Root

@@ -27,7 +27,7 @@ Describe 'Compare-AlpPolicy' {
     It 'reports exactly the lines whose decision changes, both ways, with both decisions and the log position' {
         $r = @(Compare-AlpPolicy -ReferencePolicyPath $reference -DifferencePolicyPath $difference -AccessLogPath $log @dest -ErrorVariable errs -ErrorAction SilentlyContinue)
         $s = $r[0]
-        $s.PSObject.TypeNames[0] | Should -Be 'CalicoAlp.Core.Policy.Comparison.ComparisonSummary'
+        $s.PSObject.TypeNames[0] | Should -Be 'CalicoAlp.Core.Results.ComparisonSummary'
         $s.Lines | Should -Be 6
         $s.Errors | Should -Be 1
         $s.NewlyDenied | Should -Be 1

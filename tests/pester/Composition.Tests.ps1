@@ -27,7 +27,7 @@ Describe 'Pipeline composition' -Tag Cluster {
         $r = Enable-CalicoAppLayerPolicy -Kubeconfig $kc -Context admin |
             Set-IstioInjectorPatch -Confirm:$false |
             Add-AlpNamespace -Name "$prefix-shop"
-        $r.PSObject.TypeNames[0] | Should -Be 'CalicoAlp.Core.Namespaces.AlpNamespaceResult'
+        $r.PSObject.TypeNames[0] | Should -Be 'CalicoAlp.Core.Results.AlpNamespaceResult'
         @($r).Count | Should -Be 1
         $r.Namespace | Should -Be "$prefix-shop"
         $r.Context | Should -Be 'admin'

@@ -9,7 +9,7 @@ BeforeAll {
 Describe 'Test-AlpRequest' {
     It 'allows the frontend GET and names the deciding policy and rule' {
         $d = Test-AlpRequest -PolicyPath $policy -SourceNamespace shop -SourceServiceAccount frontend -SourceIP 10.1.0.5 -Method GET -Path '/api/orders?page=2' @dest
-        $d.PSObject.TypeNames[0] | Should -Be 'CalicoAlp.Core.Policy.Evaluation.RequestDecision'
+        $d.PSObject.TypeNames[0] | Should -Be 'CalicoAlp.Core.Results.RequestDecision'
         "$($d.Decision)" | Should -Be 'Allow'
         "$($d.Status)" | Should -Be 'OK'
         $d.Policy | Should -Be 'shop/api-from-frontend'
@@ -62,7 +62,7 @@ status: {podIP: 10.1.0.5}
         ) | Set-Content $log
         $out = Test-AlpRequest -PolicyPath $set -AccessLogPath $log @dest
         $summary = $out[0]
-        $summary.PSObject.TypeNames[0] | Should -Be 'CalicoAlp.Core.Policy.Replay.ReplaySummary'
+        $summary.PSObject.TypeNames[0] | Should -Be 'CalicoAlp.Core.Results.ReplaySummary'
         $summary.Parsed | Should -Be 2
         $summary.Denied | Should -Be 1
         @($out).Count | Should -Be 2

@@ -31,8 +31,8 @@ namespace CalicoAlp.Core.Alp
         public override async Task<ResourcePlan<JsonObject>> PlanAsync(KubeApi api, CancellationToken ct)
         {
             var current = await api.GetAsync(Type, null, Name, ct).ConfigureAwait(false);
-            var currentPrefix = JsonDiff.GetString(current, "spec", "policySyncPathPrefix");
-            var previous = JsonDiff.GetString(current, "metadata", "annotations", AlpConstants.PreviousPrefixAnnotation);
+            var currentPrefix = JsonFields.GetString(current, "spec", "policySyncPathPrefix");
+            var previous = JsonFields.GetString(current, "metadata", "annotations", AlpConstants.PreviousPrefixAnnotation);
             if (_desiredPrefix != null)
             {
                 if (current == null)
@@ -113,6 +113,6 @@ namespace CalicoAlp.Core.Alp
             new("spec.policySyncPathPrefix", before == null ? null : JsonValue.Create(before).ToJsonString(), after == null ? null : JsonValue.Create(after).ToJsonString());
 
         internal static string ResourceVersion(JsonObject obj) =>
-            JsonDiff.GetString(obj, "metadata", "resourceVersion") ?? throw new InvalidOperationException("object without resourceVersion");
+            JsonFields.GetString(obj, "metadata", "resourceVersion") ?? throw new InvalidOperationException("object without resourceVersion");
     }
 }

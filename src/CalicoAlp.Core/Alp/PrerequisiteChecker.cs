@@ -122,7 +122,7 @@ namespace CalicoAlp.Core.Alp
             try
             {
                 var info = await api.GetAsync(ResourceType.ClusterInformation, null, "default", ct).ConfigureAwait(false);
-                var ver = JsonDiff.GetString(info, "spec", "calicoVersion");
+                var ver = JsonFields.GetString(info, "spec", "calicoVersion");
                 if (ComponentVersion.TryParse(ver, out var v)) return (v.ToString(), $"ClusterInformation default calicoVersion {ver}");
             }
             catch (AlpException ex) when (ex.Kind == AlpErrorKind.PermissionDenied)
@@ -155,10 +155,10 @@ namespace CalicoAlp.Core.Alp
             try
             {
                 var cm = await api.GetAsync(ResourceType.ConfigMap, AlpConstants.IstioNamespace, "istio-sidecar-injector", ct).ConfigureAwait(false);
-                var values = JsonDiff.GetString(cm, "data", "values");
+                var values = JsonFields.GetString(cm, "data", "values");
                 if (values != null && JsonNode.Parse(values) is JsonObject vo)
                 {
-                    var tag = JsonDiff.GetString(vo, "global", "tag");
+                    var tag = JsonFields.GetString(vo, "global", "tag");
                     if (ComponentVersion.TryParse(tag, out var v)) return (v.ToString(), $"ConfigMap {AlpConstants.IstioNamespace}/istio-sidecar-injector values.global.tag {tag}");
                 }
             }
@@ -184,7 +184,7 @@ namespace CalicoAlp.Core.Alp
                     {
                         if (peer is JsonObject po && po.ContainsKey("mtls"))
                         {
-                            var mode = JsonDiff.GetString(po, "mtls", "mode") ?? "STRICT";
+                            var mode = JsonFields.GetString(po, "mtls", "mode") ?? "STRICT";
                             return (true, $"MeshPolicy default (mtls mode {mode})");
                         }
                     }
@@ -193,7 +193,7 @@ namespace CalicoAlp.Core.Alp
             if (await api.ServesAsync(ResourceType.PeerAuthentication.Group, ResourceType.PeerAuthentication.Version, ct).ConfigureAwait(false))
             {
                 var pa = await api.GetAsync(ResourceType.PeerAuthentication, AlpConstants.IstioNamespace, "default", ct).ConfigureAwait(false);
-                var mode = JsonDiff.GetString(pa, "spec", "mtls", "mode");
+                var mode = JsonFields.GetString(pa, "spec", "mtls", "mode");
                 if (mode is "STRICT" or "PERMISSIVE") return (true, $"PeerAuthentication istio-system/default (mode {mode})");
             }
             return (false, null);
@@ -203,8 +203,8 @@ namespace CalicoAlp.Core.Alp
         {
             if (workload?["spec"]?["template"]?["spec"]?["containers"] is not JsonArray containers) return null;
             var list = containers.OfType<JsonObject>().ToList();
-            var match = list.FirstOrDefault(c => JsonDiff.GetString(c, "name") == preferredName) ?? list.FirstOrDefault();
-            return JsonDiff.GetString(match, "image");
+            var match = list.FirstOrDefault(c => JsonFields.GetString(c, "name") == preferredName) ?? list.FirstOrDefault();
+            return JsonFields.GetString(match, "image");
         }
     }
 }

@@ -31,8 +31,8 @@ namespace CalicoAlp.Core.Changes
         public bool Reported => Status is not (ChangeStatus.Declined or ChangeStatus.Refused);
 
         public string? ResourceVersion => Preview && Status == ChangeStatus.Previewed
-            ? JsonDiff.GetString(Plan.Current, "metadata", "resourceVersion")
-            : JsonDiff.GetString(Stored, "metadata", "resourceVersion");
+            ? JsonFields.GetString(Plan.Current, "metadata", "resourceVersion")
+            : JsonFields.GetString(Stored, "metadata", "resourceVersion");
 
         /// <summary>The result of Enable/Disable-CalicoAppLayerPolicy and friends for this plan.</summary>
         public ResourceChange ToResourceChange(KubeApi api)

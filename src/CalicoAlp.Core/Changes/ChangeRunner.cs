@@ -4,6 +4,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using CalicoAlp.Core.Diagnostics;
 using CalicoAlp.Core.Kube;
+using CalicoAlp.Core.Results;
 
 namespace CalicoAlp.Core.Changes
 {

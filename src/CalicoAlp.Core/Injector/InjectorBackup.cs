@@ -39,7 +39,7 @@ namespace CalicoAlp.Core.Injector
                     ["annotations"] = new JsonObject
                     {
                         [BackupOfAnnotation] = $"{ns}/{name}",
-                        [SourceResourceVersionAnnotation] = JsonDiff.GetString(source, "metadata", "resourceVersion") ?? "",
+                        [SourceResourceVersionAnnotation] = JsonFields.GetString(source, "metadata", "resourceVersion") ?? "",
                     },
                 },
                 ["data"] = data,

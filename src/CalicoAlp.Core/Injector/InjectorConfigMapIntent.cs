@@ -54,9 +54,9 @@ namespace CalicoAlp.Core.Injector
                 ?? throw new AlpException("IstioInjectorNotFound", AlpErrorKind.ObjectNotFound,
                     $"ConfigMap {Namespace}/{Name} was not found on context '{api.ContextName}'.", $"{Namespace}/{Name}")
                 { RecommendedAction = "Install Istio with sidecar injection (1.0-1.4), or pass the ConfigMap's namespace/name." };
-            var config = JsonDiff.GetString(current, "data", "config")
+            var config = JsonFields.GetString(current, "data", "config")
                 ?? throw new AlpException("InjectorConfigMapInvalid", AlpErrorKind.InvalidData, $"ConfigMap {Namespace}/{Name} has no data.config.", $"{Namespace}/{Name}");
-            var values = JsonDiff.GetString(current, "data", "values");
+            var values = JsonFields.GetString(current, "data", "values");
 
             InjectorEdit edit;
             switch (_mode)
@@ -72,7 +72,7 @@ namespace CalicoAlp.Core.Injector
                     var backup = await api.GetAsync(Type, Namespace, BackupName, ct).ConfigureAwait(false)
                         ?? throw new AlpException("InjectorBackupNotFound", AlpErrorKind.ObjectNotFound,
                             $"There is no backup ConfigMap {Namespace}/{BackupName}: Set-IstioInjectorPatch creates it before its first change.", $"{Namespace}/{BackupName}");
-                    var saved = JsonDiff.GetString(backup, "data", "config")
+                    var saved = JsonFields.GetString(backup, "data", "config")
                         ?? throw new AlpException("InjectorConfigMapInvalid", AlpErrorKind.InvalidData, $"Backup {Namespace}/{BackupName} has no data.config.", $"{Namespace}/{BackupName}");
                     edit = new InjectorEdit(config, saved,
                         string.Equals(config, saved, StringComparison.Ordinal) ? InjectorEditAction.Unchanged : InjectorEditAction.Restored,
@@ -86,7 +86,7 @@ namespace CalicoAlp.Core.Injector
             }
             var updated = (JsonObject)current.DeepClone();
             updated["data"]!["config"] = edit.After;
-            JsonDiff.EnsureObject(updated, "metadata").Remove("managedFields");
+            JsonFields.EnsureObject(updated, "metadata").Remove("managedFields");
             JsonObject? backupToCreate = null, backupUpdate = null;
             string? backupName = null, backupKey = null;
             if (_mode != InjectorLiveMode.RestoreBackup)
@@ -102,12 +102,12 @@ namespace CalicoAlp.Core.Injector
                 {
                     // -Force replaces a customised dikastes container: the config as it was goes into the backup too,
                     // under a key of its own, so that nothing is unrecoverable.
-                    var key = InjectorBackup.ReplacedConfigKeyPrefix + (JsonDiff.GetString(current, "metadata", "resourceVersion") ?? "0");
-                    if (JsonDiff.GetString(existingBackup, "data", key) != edit.Before)
+                    var key = InjectorBackup.ReplacedConfigKeyPrefix + (JsonFields.GetString(current, "metadata", "resourceVersion") ?? "0");
+                    if (JsonFields.GetString(existingBackup, "data", key) != edit.Before)
                     {
                         backupUpdate = (JsonObject)existingBackup.DeepClone();
-                        JsonDiff.EnsureObject(backupUpdate, "data")[key] = edit.Before;
-                        JsonDiff.EnsureObject(backupUpdate, "metadata").Remove("managedFields");
+                        JsonFields.EnsureObject(backupUpdate, "data")[key] = edit.Before;
+                        JsonFields.EnsureObject(backupUpdate, "metadata").Remove("managedFields");
                         backupKey = key;
                     }
                 }

@@ -1,4 +1,5 @@
 using System;
+using CalicoAlp.Core.Results;
 
 namespace CalicoAlp.Core.Injector
 {

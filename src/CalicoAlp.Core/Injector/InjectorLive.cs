@@ -8,6 +8,7 @@ using CalicoAlp.Core.Changes;
 using CalicoAlp.Core.Diagnostics;
 using CalicoAlp.Core.Json;
 using CalicoAlp.Core.Kube;
+using CalicoAlp.Core.Results;
 
 namespace CalicoAlp.Core.Injector
 {
@@ -104,9 +105,9 @@ namespace CalicoAlp.Core.Injector
             var result = new List<string>();
             foreach (var pod in pods)
             {
-                if (Namespaces.WorkloadInventory.MissingSidecar(pod) == Namespaces.SidecarGap.NoDikastes)
+                if (Namespaces.WorkloadInventory.MissingSidecar(pod) == Results.SidecarGap.NoDikastes)
                 {
-                    result.Add($"{JsonDiff.GetString(pod, "metadata", "namespace")}/{JsonDiff.GetString(pod, "metadata", "name")}");
+                    result.Add($"{JsonFields.GetString(pod, "metadata", "namespace")}/{JsonFields.GetString(pod, "metadata", "name")}");
                 }
             }
             result.Sort(StringComparer.Ordinal);

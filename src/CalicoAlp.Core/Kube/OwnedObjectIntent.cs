@@ -28,8 +28,8 @@ namespace CalicoAlp.Core.Kube
             _desired = desired;
             _present = present;
             _force = force;
-            Name = JsonDiff.GetString(desired, "metadata", "name") ?? throw new ArgumentException("desired object has no name");
-            Namespace = type.Namespaced ? JsonDiff.GetString(desired, "metadata", "namespace") : null;
+            Name = JsonFields.GetString(desired, "metadata", "name") ?? throw new ArgumentException("desired object has no name");
+            Namespace = type.Namespaced ? JsonFields.GetString(desired, "metadata", "namespace") : null;
         }
 
         public static OwnedObjectIntent Present(ResourceType type, JsonObject desired) => new(type, desired, true, false);
@@ -48,20 +48,20 @@ namespace CalicoAlp.Core.Kube
                 if (current == null)
                 {
                     var obj = (JsonObject)_desired.DeepClone();
-                    var labels = JsonDiff.EnsureObject(JsonDiff.EnsureObject(obj, "metadata"), "labels");
+                    var labels = JsonFields.EnsureObject(JsonFields.EnsureObject(obj, "metadata"), "labels");
                     labels[AlpConstants.ManagedByLabel] = AlpConstants.ManagedByValue;
                     return new ResourcePlan<JsonObject>(this, ChangeAction.Created, JsonDiff.Compare(null, desiredSpec, "spec"), null, obj);
                 }
                 var changes = JsonDiff.Compare(current["spec"], desiredSpec, "spec");
-                var hasLabel = JsonDiff.GetString(current, "metadata", "labels", AlpConstants.ManagedByLabel) == AlpConstants.ManagedByValue;
+                var hasLabel = JsonFields.GetString(current, "metadata", "labels", AlpConstants.ManagedByLabel) == AlpConstants.ManagedByValue;
                 if (changes.Count == 0 && hasLabel)
                 {
                     return new ResourcePlan<JsonObject>(this, ChangeAction.Unchanged, Array.Empty<FieldChange>(), current, null);
                 }
                 var updated = (JsonObject)current.DeepClone();
                 updated["spec"] = desiredSpec?.DeepClone();
-                var meta = JsonDiff.EnsureObject(updated, "metadata");
-                JsonDiff.EnsureObject(meta, "labels")[AlpConstants.ManagedByLabel] = AlpConstants.ManagedByValue;
+                var meta = JsonFields.EnsureObject(updated, "metadata");
+                JsonFields.EnsureObject(meta, "labels")[AlpConstants.ManagedByLabel] = AlpConstants.ManagedByValue;
                 meta.Remove("managedFields");
                 if (!hasLabel)
                 {
@@ -74,7 +74,7 @@ namespace CalicoAlp.Core.Kube
             {
                 return new ResourcePlan<JsonObject>(this, ChangeAction.Unchanged, Array.Empty<FieldChange>(), null, null, "Already absent.");
             }
-            var ours = JsonDiff.GetString(current, "metadata", "labels", AlpConstants.ManagedByLabel) == AlpConstants.ManagedByValue
+            var ours = JsonFields.GetString(current, "metadata", "labels", AlpConstants.ManagedByLabel) == AlpConstants.ManagedByValue
                        || JsonDiff.DeepEquals(current["spec"], desiredSpec);
             if (!ours && !_force)
             {
@@ -93,7 +93,7 @@ namespace CalicoAlp.Core.Kube
                 case ChangeAction.Updated:
                     return await api.ReplaceAsync(Type, Namespace, plan.Payload!, dryRun, ct).ConfigureAwait(false);
                 case ChangeAction.Deleted:
-                    var rv = JsonDiff.GetString(plan.Current, "metadata", "resourceVersion");
+                    var rv = JsonFields.GetString(plan.Current, "metadata", "resourceVersion");
                     await api.DeleteAsync(Type, Namespace, Name, rv, dryRun, ct).ConfigureAwait(false);
                     return null;
                 default:

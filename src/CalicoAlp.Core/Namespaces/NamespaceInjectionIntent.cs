@@ -41,9 +41,9 @@ namespace CalicoAlp.Core.Namespaces
         {
             var current = Interlocked.Exchange(ref _preRead, null) ?? await api.GetAsync(Type, null, Name, ct).ConfigureAwait(false)
                 ?? throw new Diagnostics.AlpException("NamespaceNotFound", Diagnostics.AlpErrorKind.ObjectNotFound, $"Namespace '{Name}' does not exist.", Name);
-            var label = JsonDiff.GetString(current, "metadata", "labels", InjectionLabel);
-            var revision = JsonDiff.GetString(current, "metadata", "labels", RevisionLabel);
-            var rv = JsonDiff.GetString(current, "metadata", "resourceVersion");
+            var label = JsonFields.GetString(current, "metadata", "labels", InjectionLabel);
+            var revision = JsonFields.GetString(current, "metadata", "labels", RevisionLabel);
+            var rv = JsonFields.GetString(current, "metadata", "resourceVersion");
             var labelsPatch = new JsonObject();
             var changes = new System.Collections.Generic.List<FieldChange>();
             if (_enable)

@@ -35,7 +35,7 @@ namespace CalicoAlp.Core.Namespaces
             var targets = new List<(string Name, JsonObject Obj)>();
             foreach (var ns in resolution.Namespaces)
             {
-                var nsName = JsonDiff.GetString(ns, "metadata", "name") ?? "";
+                var nsName = JsonFields.GetString(ns, "metadata", "name") ?? "";
                 if (NamespaceResolver.Protected.Contains(nsName) && !request.Force)
                 {
                     runner.Gate.ReportError(new AlpException("ProtectedNamespace", AlpErrorKind.PermissionDenied,

@@ -25,7 +25,7 @@ namespace CalicoAlp.Core.Namespaces
         {
             var listed = await api.ListAsync(ResourceType.Namespace, null, all ? labelSelector : null, null, ct).ConfigureAwait(false);
             if (all) return new Resolution(listed, new List<string>());
-            var byName = listed.ToDictionary(n => JsonDiff.GetString(n, "metadata", "name") ?? "", StringComparer.Ordinal);
+            var byName = listed.ToDictionary(n => JsonFields.GetString(n, "metadata", "name") ?? "", StringComparer.Ordinal);
             var result = new List<JsonObject>();
             var seen = new HashSet<string>(StringComparer.Ordinal);
             var unmatched = new List<string>();

@@ -61,8 +61,8 @@ namespace CalicoAlp.Core.Namespaces
                 log.Verbose("No istio-pilot or istiod Deployment in istio-system: pilot egress not checked.");
                 return null;
             }
-            var labels = JsonDiff.StringMap(pilot["spec"]?["template"]?["metadata"]?["labels"]);
-            var sa = JsonDiff.GetString(pilot, "spec", "template", "spec", "serviceAccountName") ?? "default";
+            var labels = JsonFields.StringMap(pilot["spec"]?["template"]?["metadata"]?["labels"]);
+            var sa = JsonFields.GetString(pilot, "spec", "template", "spec", "serviceAccountName") ?? "default";
             var set = await ClusterPolicySource.LoadAsync(api, ct).ConfigureAwait(false);
             var engine = PolicyEngine.Compile(set);
             log.Verbose($"Pilot egress check: {set.Policies.Count} policies; target {name} (service account {sa}) on TCP {port}.");
@@ -76,10 +76,10 @@ namespace CalicoAlp.Core.Namespaces
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var pod in pods)
             {
-                var sa = JsonDiff.GetString(pod, "spec", "serviceAccountName") ?? "default";
-                var labels = JsonDiff.StringMap(pod["metadata"]?["labels"]);
+                var sa = JsonFields.GetString(pod, "spec", "serviceAccountName") ?? "default";
+                var labels = JsonFields.StringMap(pod["metadata"]?["labels"]);
                 var key = sa + "|" + string.Join(",", labels.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value));
-                if (seen.Add(key)) workloads.Add(($"pod {JsonDiff.GetString(pod, "metadata", "name")}", new WorkloadInfo(ns, sa, labels)));
+                if (seen.Add(key)) workloads.Add(($"pod {JsonFields.GetString(pod, "metadata", "name")}", new WorkloadInfo(ns, sa, labels)));
             }
             if (workloads.Count == 0)
             {

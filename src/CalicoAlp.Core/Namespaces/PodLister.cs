@@ -26,7 +26,7 @@ namespace CalicoAlp.Core.Namespaces
             {
                 foreach (var obj in await api.ListAsync(type, null, null, null, ct).ConfigureAwait(false))
                 {
-                    var ns = JsonDiff.GetString(obj, "metadata", "namespace");
+                    var ns = JsonFields.GetString(obj, "metadata", "namespace");
                     if (ns != null && result.TryGetValue(ns, out var list)) list.Add(obj);
                 }
                 return result;
@@ -36,26 +36,6 @@ namespace CalicoAlp.Core.Namespaces
                 result[ns].AddRange(await api.ListAsync(type, ns, null, null, ct).ConfigureAwait(false));
             }
             return result;
-        }
-    }
-
-    /// <summary>Whether the live sidecar injector already injects Dikastes (Set-IstioInjectorPatch done).</summary>
-    public static class InjectorInspector
-    {
-        /// <returns>true/false, or null when the ConfigMap cannot be read.</returns>
-        public static async Task<bool?> InjectsDikastesAsync(KubeApi api, CancellationToken ct)
-        {
-            try
-            {
-                var cm = await api.GetAsync(ResourceType.ConfigMap, Alp.AlpConstants.IstioNamespace, "istio-sidecar-injector", ct).ConfigureAwait(false);
-                var config = JsonDiff.GetString(cm, "data", "config");
-                if (config == null) return null;
-                return Injector.InjectorTemplateEditor.TryInspect(config).DikastesContainers > 0;
-            }
-            catch (Diagnostics.AlpException ex) when (ex.Kind == Diagnostics.AlpErrorKind.PermissionDenied)
-            {
-                return null;
-            }
         }
     }
 }

@@ -3,54 +3,10 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Text.Json.Nodes;
 using CalicoAlp.Core.Json;
+using CalicoAlp.Core.Results;
 
 namespace CalicoAlp.Core.Namespaces
 {
-    /// <summary>Why a pod is not (fully) under ALP enforcement.</summary>
-    public enum SidecarGap
-    {
-        /// <summary>No istio-proxy: created before the namespace was labelled (or injection was off).</summary>
-        NoSidecar,
-        /// <summary>istio-proxy but no dikastes: injected before the injector had Dikastes.</summary>
-        NoDikastes,
-        /// <summary>Still has the sidecars although the namespace left ALP (Remove-AlpNamespace).</summary>
-        HasSidecar,
-    }
-
-    /// <summary>A workload (or bare pod) whose pods lack the istio-proxy or dikastes container.</summary>
-    public sealed class WorkloadGap
-    {
-        public WorkloadGap(string ns, string kind, string name, IReadOnlyList<string> pods, SidecarGap gap, bool restartable, string? note, bool restarted = false)
-        {
-            Restarted = restarted;
-            Namespace = ns;
-            Kind = kind;
-            Name = name;
-            Pods = pods;
-            Gap = gap;
-            Restartable = restartable;
-            Note = note;
-        }
-
-        public string Namespace { get; }
-        /// <summary>Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob or Pod (a bare pod).</summary>
-        public string Kind { get; }
-        public string Name { get; }
-        public IReadOnlyList<string> Pods { get; }
-        public int PodCount => Pods.Count;
-        public SidecarGap Gap { get; }
-        /// <summary>True when a rolling restart (pod-template annotation) recreates its pods.</summary>
-        public bool Restartable { get; }
-        public string? Note { get; }
-        /// <summary>True when the workload was restarted (or the bare pod deleted); under -WhatIf: would be.</summary>
-        public bool Restarted { get; }
-
-        /// <summary>The same workload, reported as restarted.</summary>
-        public WorkloadGap AsRestarted() => new(Namespace, Kind, Name, Pods, Gap, Restartable, Note, restarted: true);
-
-        public override string ToString() => $"{Kind}/{Name} ({PodCount} pod{(PodCount == 1 ? "" : "s")}, {Gap})";
-    }
-
     /// <summary>
     /// Groups a namespace's pods that lack the sidecars by owning workload, following controller owner references
     /// (Pod -> ReplicaSet -> Deployment, Pod -> Job -> CronJob, StatefulSet, DaemonSet, bare pods). Pure: works on
@@ -65,7 +21,7 @@ namespace CalicoAlp.Core.Namespaces
         public static SidecarGap? MissingSidecar(JsonObject pod)
         {
             if (IsFinished(pod)) return null; // finished pods are not serving traffic
-            if (JsonDiff.GetString(pod, "metadata", "annotations", "sidecar.istio.io/inject") is "false") return null; // opted out on purpose
+            if (JsonFields.GetString(pod, "metadata", "annotations", "sidecar.istio.io/inject") is "false") return null; // opted out on purpose
             var names = ContainerNames(pod);
             if (!names.Contains(ProxyContainer)) return SidecarGap.NoSidecar;
             if (!names.Contains(DikastesContainer)) return SidecarGap.NoDikastes;
@@ -76,7 +32,7 @@ namespace CalicoAlp.Core.Namespaces
         public static SidecarGap? StillInjected(JsonObject pod) =>
             !IsFinished(pod) && ContainerNames(pod).Contains(ProxyContainer) ? SidecarGap.HasSidecar : null;
 
-        private static bool IsFinished(JsonObject pod) => JsonDiff.GetString(pod, "status", "phase") is "Succeeded" or "Failed";
+        private static bool IsFinished(JsonObject pod) => JsonFields.GetString(pod, "status", "phase") is "Succeeded" or "Failed";
 
         private static HashSet<string> ContainerNames(JsonObject pod)
         {
@@ -85,7 +41,7 @@ namespace CalicoAlp.Core.Namespaces
             {
                 foreach (var c in containers)
                 {
-                    var n = JsonDiff.GetString(c, "name");
+                    var n = JsonFields.GetString(c, "name");
                     if (n != null) names.Add(n);
                 }
             }
@@ -107,7 +63,7 @@ namespace CalicoAlp.Core.Namespaces
             var replicaSetOwners = new Dictionary<string, (string Kind, string Name)>(StringComparer.Ordinal);
             foreach (var rs in replicaSets)
             {
-                var rsName = JsonDiff.GetString(rs, "metadata", "name");
+                var rsName = JsonFields.GetString(rs, "metadata", "name");
                 if (rsName != null && Controller(rs) is { } owner) replicaSetOwners[rsName] = owner;
             }
             var groups = new Dictionary<(string Kind, string Name), (List<string> Pods, SidecarGap Gap)>();
@@ -115,7 +71,7 @@ namespace CalicoAlp.Core.Namespaces
             {
                 var gap = gapOf(pod);
                 if (gap == null) continue;
-                var podName = JsonDiff.GetString(pod, "metadata", "name") ?? "";
+                var podName = JsonFields.GetString(pod, "metadata", "name") ?? "";
                 var (kind, name) = Controller(pod) ?? ("Pod", podName);
                 if (kind == "ReplicaSet" && replicaSetOwners.TryGetValue(name, out var rsOwner) && rsOwner.Kind == "Deployment")
                 {
@@ -153,7 +109,7 @@ namespace CalicoAlp.Core.Namespaces
             {
                 if (o is JsonObject oo && oo["controller"] is JsonValue v && v.TryGetValue<bool>(out var isController) && isController)
                 {
-                    return (JsonDiff.GetString(oo, "kind") ?? "", JsonDiff.GetString(oo, "name") ?? "");
+                    return (JsonFields.GetString(oo, "kind") ?? "", JsonFields.GetString(oo, "name") ?? "");
                 }
             }
             return null;

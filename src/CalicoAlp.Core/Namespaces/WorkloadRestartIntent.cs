@@ -45,7 +45,7 @@ namespace CalicoAlp.Core.Namespaces
             {
                 return new ResourcePlan<JsonObject>(this, ChangeAction.Unchanged, Array.Empty<FieldChange>(), null, null, "Gone already.");
             }
-            var rv = JsonDiff.GetString(current, "metadata", "resourceVersion");
+            var rv = JsonFields.GetString(current, "metadata", "resourceVersion");
             if (Type == ResourceType.Pod)
             {
                 return new ResourcePlan<JsonObject>(this, ChangeAction.Deleted, Array.Empty<FieldChange>(), current, null, "Bare pod deleted; it is not recreated by any controller.")
@@ -53,7 +53,7 @@ namespace CalicoAlp.Core.Namespaces
                     Summary = $"Delete bare pod ({Workload.Gap})",
                 };
             }
-            var before = JsonDiff.GetString(current, "spec", "template", "metadata", "annotations", RestartedAtAnnotation);
+            var before = JsonFields.GetString(current, "spec", "template", "metadata", "annotations", RestartedAtAnnotation);
             var patch = new JsonObject
             {
                 ["metadata"] = new JsonObject { ["resourceVersion"] = rv },
@@ -77,7 +77,7 @@ namespace CalicoAlp.Core.Namespaces
         {
             if (plan.Action == ChangeAction.Deleted)
             {
-                await api.DeleteAsync(Type, Namespace, Name, JsonDiff.GetString(plan.Current, "metadata", "resourceVersion"), dryRun, ct).ConfigureAwait(false);
+                await api.DeleteAsync(Type, Namespace, Name, JsonFields.GetString(plan.Current, "metadata", "resourceVersion"), dryRun, ct).ConfigureAwait(false);
                 return null;
             }
             return await api.MergePatchAsync(Type, Namespace, Name, plan.Payload!, dryRun, ct).ConfigureAwait(false);

@@ -4,36 +4,6 @@ using System.Linq;
 
 namespace CalicoAlp.Core.Results
 {
-    /// <summary>What happened (or would happen) to one resource.</summary>
-    public enum ChangeAction
-    {
-        Unchanged,
-        Created,
-        Updated,
-        Deleted,
-        /// <summary>Left alone on purpose (e.g. not ours to delete); Message says why.</summary>
-        Skipped,
-    }
-
-    /// <summary>One field that differs between the cluster and the desired state.</summary>
-    public sealed class FieldChange
-    {
-        public FieldChange(string path, string? before, string? after)
-        {
-            Path = path;
-            Before = before;
-            After = after;
-        }
-
-        public string Path { get; }
-        /// <summary>The old value as JSON (null: absent).</summary>
-        public string? Before { get; }
-        /// <summary>The new value as JSON (null: removed).</summary>
-        public string? After { get; }
-
-        public override string ToString() => $"{Path}: {Before ?? "<absent>"} -> {After ?? "<removed>"}";
-    }
-
     /// <summary>
     /// The typed result the mutating cmdlets emit, one per resource. Context and Kubeconfig bind by property name to
     /// the next cmdlet's -Context and -Kubeconfig, so results compose in a pipeline.

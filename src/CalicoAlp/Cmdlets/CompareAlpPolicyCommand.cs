@@ -8,6 +8,7 @@ using CalicoAlp.Core.Policy.Evaluation;
 using CalicoAlp.Core.Policy.Model;
 using CalicoAlp.Core.Policy.Replay;
 using CalicoAlp.Core.Policy.Requests;
+using CalicoAlp.Core.Results;
 
 namespace CalicoAlp.Cmdlets
 {

@@ -6,6 +6,7 @@ using System.Text;
 using CalicoAlp.Core.Diagnostics;
 using CalicoAlp.Core.Injector;
 using CalicoAlp.Core.IO;
+using CalicoAlp.Core.Results;
 
 namespace CalicoAlp.Cmdlets
 {

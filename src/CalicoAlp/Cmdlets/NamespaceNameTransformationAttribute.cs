@@ -2,6 +2,7 @@ using System;
 using System.Collections;
 using System.Collections.Generic;
 using System.Management.Automation;
+using CalicoAlp.Core.Results;
 
 namespace CalicoAlp.Cmdlets
 {
@@ -30,7 +31,7 @@ namespace CalicoAlp.Cmdlets
             var pso = item as PSObject;
             var value = pso?.BaseObject ?? item;
             if (value is string || value == null) return value!;
-            if (value is Core.Namespaces.AlpNamespaceResult result) return result.Namespace;
+            if (value is Core.Results.AlpNamespaceResult result) return result.Namespace;
             var metadata = (pso ?? PSObject.AsPSObject(value)).Properties["metadata"]?.Value ?? (pso ?? PSObject.AsPSObject(value)).Properties["Metadata"]?.Value;
             if (metadata is PSObject mp && mp.BaseObject is IDictionary) metadata = mp.BaseObject;
             if (metadata is IDictionary dict)

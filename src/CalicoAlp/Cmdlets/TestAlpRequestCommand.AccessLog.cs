@@ -7,6 +7,7 @@ using CalicoAlp.Core.Diagnostics;
 using CalicoAlp.Core.Policy.Evaluation;
 using CalicoAlp.Core.Policy.Replay;
 using CalicoAlp.Core.Policy.Requests;
+using CalicoAlp.Core.Results;
 
 namespace CalicoAlp.Cmdlets
 {

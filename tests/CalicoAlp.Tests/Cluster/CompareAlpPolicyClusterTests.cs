@@ -6,6 +6,7 @@ using System.Management.Automation;
 using CalicoAlp.Core.Policy.Comparison;
 using CalicoAlp.Tests.Infrastructure;
 using Xunit;
+using CalicoAlp.Core.Results;
 
 namespace CalicoAlp.Tests.Cluster
 {

@@ -4,6 +4,7 @@ using System.Linq;
 using CalicoAlp.Core.Namespaces;
 using CalicoAlp.Tests.Infrastructure;
 using Xunit;
+using CalicoAlp.Core.Results;
 
 namespace CalicoAlp.Tests.Cluster
 {

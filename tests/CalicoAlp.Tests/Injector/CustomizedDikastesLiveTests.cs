@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using CalicoAlp.Core.Injector;
 using CalicoAlp.Tests.Infrastructure;
 using Xunit;
+using CalicoAlp.Core.Results;
 
 namespace CalicoAlp.Tests.Injector
 {

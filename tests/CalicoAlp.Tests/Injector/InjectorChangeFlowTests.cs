@@ -5,6 +5,7 @@ using System.Management.Automation;
 using CalicoAlp.Core.Injector;
 using CalicoAlp.Tests.Infrastructure;
 using Xunit;
+using CalicoAlp.Core.Results;
 
 namespace CalicoAlp.Tests.Injector
 {

@@ -8,6 +8,7 @@ using System.Text;
 using CalicoAlp.Cmdlets;
 using CalicoAlp.Core.Injector;
 using Xunit;
+using CalicoAlp.Core.Results;
 
 namespace CalicoAlp.Tests.Injector
 {
@@ -168,7 +169,7 @@ namespace CalicoAlp.Tests.Injector
         public void Default_output_uses_the_table_view_columns()
         {
             var fmt = File.ReadAllText(Path.Combine(SharedFiles.RepositoryRoot, "module", "CalicoAlp.Format.ps1xml"));
-            Assert.Contains("<TypeName>CalicoAlp.Core.Injector.InjectorPatchResult</TypeName>", fmt, StringComparison.Ordinal);
+            Assert.Contains("<TypeName>CalicoAlp.Core.Results.InjectorPatchResult</TypeName>", fmt, StringComparison.Ordinal);
             var psd1 = File.ReadAllText(Path.Combine(SharedFiles.RepositoryRoot, "CalicoAlp.psd1"));
             Assert.Contains("'Set-IstioInjectorPatch'", psd1, StringComparison.Ordinal);
             Assert.Contains("'Remove-IstioInjectorPatch'", psd1, StringComparison.Ordinal);

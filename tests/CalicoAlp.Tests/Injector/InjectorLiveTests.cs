@@ -11,6 +11,7 @@ using CalicoAlp.Core.Injector;
 using CalicoAlp.Testing.Faults;
 using CalicoAlp.Tests.Infrastructure;
 using Xunit;
+using CalicoAlp.Core.Results;
 
 namespace CalicoAlp.Tests.Injector
 {

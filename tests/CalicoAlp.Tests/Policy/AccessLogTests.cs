@@ -14,6 +14,7 @@ using CalicoAlp.Core.Policy.Loading;
 using CalicoAlp.Core.Policy.Replay;
 using CalicoAlp.Tests.Infrastructure;
 using Xunit;
+using CalicoAlp.Core.Results;
 
 namespace CalicoAlp.Tests.Policy
 {

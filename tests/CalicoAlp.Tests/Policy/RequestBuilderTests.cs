@@ -13,6 +13,7 @@ using CalicoAlp.Core.Policy.Loading;
 using CalicoAlp.Core.Policy.Model;
 using CalicoAlp.Core.Policy.Requests;
 using Xunit;
+using CalicoAlp.Core.Results;
 
 namespace CalicoAlp.Tests.Policy
 {

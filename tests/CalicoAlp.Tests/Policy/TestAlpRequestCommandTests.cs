@@ -7,6 +7,7 @@ using System.Management.Automation.Runspaces;
 using CalicoAlp.Cmdlets;
 using CalicoAlp.Core.Policy.Evaluation;
 using Xunit;
+using CalicoAlp.Core.Results;
 
 namespace CalicoAlp.Tests.Policy
 {

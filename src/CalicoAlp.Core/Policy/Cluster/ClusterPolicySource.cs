@@ -37,9 +37,9 @@ namespace CalicoAlp.Core.Policy.Cluster
             var name = nsName[(slash + 1)..];
             var pod = await api.GetAsync(ResourceType.Pod, ns, name, ct).ConfigureAwait(false)
                 ?? throw new AlpException("PodNotFound", AlpErrorKind.ObjectNotFound, $"Pod '{nsName}' does not exist on context '{api.ContextName}'.", nsName);
-            var sa = Json.JsonDiff.GetString(pod, "spec", "serviceAccountName") ?? "default";
-            var ipText = Json.JsonDiff.GetString(pod, "status", "podIP");
-            var labels = Json.JsonDiff.StringMap(pod["metadata"]?["labels"]);
+            var sa = Json.JsonFields.GetString(pod, "spec", "serviceAccountName") ?? "default";
+            var ipText = Json.JsonFields.GetString(pod, "status", "podIP");
+            var labels = Json.JsonFields.StringMap(pod["metadata"]?["labels"]);
             return (new Evaluation.WorkloadInfo(ns, sa, labels), System.Net.IPAddress.TryParse(ipText, out var ip) ? ip : null);
         }
 
@@ -80,8 +80,8 @@ namespace CalicoAlp.Core.Policy.Cluster
         /// <summary>namespace/name (or name) of a listed object, for messages.</summary>
         private static string NameOf(JsonObject item)
         {
-            var name = Json.JsonDiff.GetString(item, "metadata", "name") ?? "?";
-            var ns = Json.JsonDiff.GetString(item, "metadata", "namespace");
+            var name = Json.JsonFields.GetString(item, "metadata", "name") ?? "?";
+            var ns = Json.JsonFields.GetString(item, "metadata", "namespace");
             return string.IsNullOrEmpty(ns) ? name : ns + "/" + name;
         }
     }

@@ -1,4 +1,5 @@
 using CalicoAlp.Core.Policy.Evaluation;
+using CalicoAlp.Core.Results;
 
 namespace CalicoAlp.Core.Policy.Comparison
 {

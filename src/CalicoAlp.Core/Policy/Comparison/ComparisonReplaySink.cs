@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using CalicoAlp.Core.Diagnostics;
 using CalicoAlp.Core.Policy.Evaluation;
 using CalicoAlp.Core.Policy.Replay;
+using CalicoAlp.Core.Results;
 
 namespace CalicoAlp.Core.Policy.Comparison
 {

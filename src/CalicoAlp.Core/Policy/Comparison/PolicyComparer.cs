@@ -4,6 +4,7 @@ using System.Threading;
 using CalicoAlp.Core.Diagnostics;
 using CalicoAlp.Core.Policy.Evaluation;
 using CalicoAlp.Core.Policy.Replay;
+using CalicoAlp.Core.Results;
 
 namespace CalicoAlp.Core.Policy.Comparison
 {

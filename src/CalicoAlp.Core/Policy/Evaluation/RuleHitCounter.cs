@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using CalicoAlp.Core.Policy.Model;
+using CalicoAlp.Core.Results;
 
 namespace CalicoAlp.Core.Policy.Evaluation
 {

@@ -6,6 +6,7 @@ using System.Threading;
 using CalicoAlp.Core.Policy.Evaluation;
 using CalicoAlp.Core.Policy.Model;
 using CalicoAlp.Core.Policy.Requests;
+using CalicoAlp.Core.Results;
 
 namespace CalicoAlp.Core.Policy.Replay
 {

@@ -10,6 +10,7 @@ using CalicoAlp.Core.Policy.Loading;
 using CalicoAlp.Core.Policy.Model;
 using CalicoAlp.Core.Policy.Replay;
 using Xunit;
+using CalicoAlp.Core.Results;
 
 namespace CalicoAlp.Tests.Policy.Comparison
 {

@@ -1,8 +1,8 @@
+using CalicoAlp.Core.Namespaces;
+using CalicoAlp.Core.Results;
 using System.Collections.Generic;
 using System.Linq;
-using CalicoAlp.Core.Results;
-
-namespace CalicoAlp.Core.Namespaces
+namespace CalicoAlp.Core.Results
 {
     /// <summary>One namespace put under (or taken out of) ALP: the label change, the workloads whose pods still need
     /// recreating, what was restarted, and whether Envoy can still reach istio-pilot.</summary>

@@ -1,16 +1,9 @@
-using System;
+using CalicoAlp.Core.Policy.Replay;
 using System.Collections.Generic;
+using System;
 
-namespace CalicoAlp.Core.Policy.Replay
+namespace CalicoAlp.Core.Results
 {
-    /// <summary>Allowed / denied counts of one source.</summary>
-    public sealed class ReplayCount
-    {
-        public long Allowed { get; internal set; }
-        public long Denied { get; internal set; }
-        public override string ToString() => $"{Allowed} allowed, {Denied} denied";
-    }
-
     /// <summary>What an access log replay found: counts, the deciding policies and the sources.</summary>
     public sealed class ReplaySummary
     {
@@ -31,10 +24,10 @@ namespace CalicoAlp.Core.Policy.Replay
         /// <summary>The files read, in order.</summary>
         public List<string> FileNames { get; } = new();
         /// <summary>Requests decided per policy or profile rule, most hits first.</summary>
-        public IReadOnlyList<Evaluation.RuleHit> RuleHits { get; internal set; } = [];
+        public IReadOnlyList<RuleHit> RuleHits { get; internal set; } = [];
         /// <summary>The Allow/Deny rules of the enforced policies that decided no line (candidates for removal).</summary>
-        public IReadOnlyList<Evaluation.RuleHit> UnusedRules { get; internal set; } = [];
-        internal Evaluation.RuleHitCounter RuleCounter { get; } = new();
+        public IReadOnlyList<RuleHit> UnusedRules { get; internal set; } = [];
+        internal Policy.Evaluation.RuleHitCounter RuleCounter { get; } = new();
 
         public override string ToString() =>
             $"{Lines} lines in {Files} file(s): {Allowed} allowed, {Denied} denied, {Errors} error(s) in {Elapsed.TotalSeconds:0.00} s";

@@ -1,4 +1,6 @@
-namespace CalicoAlp.Core.Policy.Comparison
+using CalicoAlp.Core.Policy.Comparison;
+
+namespace CalicoAlp.Core.Results
 {
     /// <summary>Changed decisions of one policy or source.</summary>
     public sealed class ComparisonCount

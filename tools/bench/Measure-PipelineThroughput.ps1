@@ -9,19 +9,19 @@
     times `$null = $requests | Test-AlpRequest -PolicyPath <set> ...`. Modules and sets are interleaved run by run, so
     an old and a new module are measured under the same load. Prints median (min - max) decisions/s per module and set.
 .EXAMPLE
-    ./tools/Measure-PipelineThroughput.ps1 -Module out/CalicoAlp/CalicoAlp.psd1, /tmp/old/out/CalicoAlp/CalicoAlp.psd1 -Runs 3
+    ./tools/bench/Measure-PipelineThroughput.ps1 -Module out/CalicoAlp/CalicoAlp.psd1, /tmp/old/out/CalicoAlp/CalicoAlp.psd1 -Runs 3
 #>
 [CmdletBinding()]
 param(
-    [string[]] $Module = @((Join-Path $PSScriptRoot '../out/CalicoAlp/CalicoAlp.psd1')),
+    [string[]] $Module = @((Join-Path $PSScriptRoot '../../out/CalicoAlp/CalicoAlp.psd1')),
     [int] $Count = 20000,
     [int] $Runs = 3,
-    [string] $WorkDir = (Join-Path $PSScriptRoot '../out/bench/pipeline')
+    [string] $WorkDir = (Join-Path $PSScriptRoot '../../out/bench/pipeline')
 )
 $ErrorActionPreference = 'Stop'
 New-Item -ItemType Directory -Force -Path $WorkDir | Out-Null
 $small = Join-Path $WorkDir 'small.yaml'
-Copy-Item -LiteralPath (Join-Path $PSScriptRoot 'replay-policy.yaml') -Destination $small -Force
+Copy-Item -LiteralPath (Join-Path $PSScriptRoot '../replay-policy.yaml') -Destination $small -Force
 $large = Join-Path $WorkDir 'large-20000-rules.yaml'
 if (-not (Test-Path $large)) {
     # Seeded and deterministic: 400 pods (app-<i>, namespace ns-<i % 20>, service account sa-<i % 40>, tier t-<i % 8>,

@@ -1,8 +1,8 @@
-using System;
-using System.Collections.Generic;
+using CalicoAlp.Core.Policy.Comparison;
 using CalicoAlp.Core.Policy.Evaluation;
-
-namespace CalicoAlp.Core.Policy.Comparison
+using System.Collections.Generic;
+using System;
+namespace CalicoAlp.Core.Results
 {
     /// <summary>What a comparison of two policy sets over the same requests found.</summary>
     public sealed class ComparisonSummary

@@ -1,8 +1,8 @@
-using System;
-using System.Collections.Generic;
+using CalicoAlp.Core.Policy.Evaluation;
 using CalicoAlp.Core.Policy.Model;
-
-namespace CalicoAlp.Core.Policy.Evaluation
+using System.Collections.Generic;
+using System;
+namespace CalicoAlp.Core.Results
 {
     /// <summary>What Test-AlpRequest outputs: the decision, who took it, and (optionally) the trace of how.</summary>
     public sealed class RequestDecision

@@ -1,4 +1,6 @@
-namespace CalicoAlp.Core.Injector
+using CalicoAlp.Core.Injector;
+
+namespace CalicoAlp.Core.Results
 {
     /// <summary>The typed result of Set-/Remove-IstioInjectorPatch (one per ConfigMap or file).</summary>
     public sealed class InjectorPatchResult

@@ -1,4 +1,6 @@
-namespace CalicoAlp.Core.Policy.Comparison
+using CalicoAlp.Core.Policy.Comparison;
+
+namespace CalicoAlp.Core.Results
 {
     /// <summary>How a request's decision differs between the reference and the difference policy set.</summary>
     public enum ChangeKind

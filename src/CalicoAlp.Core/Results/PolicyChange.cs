@@ -1,8 +1,8 @@
+using CalicoAlp.Core.Policy.Comparison;
+using CalicoAlp.Core.Policy.Evaluation;
 using System.Collections.Generic;
 using System.Net;
-using CalicoAlp.Core.Policy.Evaluation;
-
-namespace CalicoAlp.Core.Policy.Comparison
+namespace CalicoAlp.Core.Results
 {
     /// <summary>One compared request: how its decision changes, the request, both decisions and its log position.</summary>
     public sealed class PolicyChange

@@ -1,6 +1,6 @@
+using CalicoAlp.Core.Policy.Evaluation;
 using CalicoAlp.Core.Policy.Model;
-
-namespace CalicoAlp.Core.Policy.Evaluation
+namespace CalicoAlp.Core.Results
 {
     /// <summary>
     /// One policy or profile rule and how many requests it decided. <see cref="Hits"/> counts decisions taken by the
