@@ -68,7 +68,7 @@ Describe 'Enable-CalicoAppLayerPolicy against the local API server' -Tag Cluster
 
     It 'has a table view with the change' {
         $table = Enable-CalicoAppLayerPolicy -Kubeconfig $kc -Context admin -SkipAuthorizationService | Format-Table | Out-String -Width 200
-        $table | Should -Match 'Context\s+Kind\s+Namespace\s+Name\s+Action\s+Change'
+        $table | Should -Match 'Context\s+Kind\s+Namespace\s+Name\s+Action\s+WhatIf\s+Change'
         $table | Should -Match 'spec\.policySyncPathPrefix: <absent> -> "/var/run/nodeagent"'
     }
 

@@ -2,6 +2,7 @@ using System;
 using System.Collections;
 using System.Linq;
 using System.Management.Automation;
+using CalicoAlp.Core.Results;
 using CalicoAlp.Tests.Infrastructure;
 using Xunit;
 
@@ -57,7 +58,9 @@ namespace CalicoAlp.Tests.Cluster
             p["Verbose"] = true;
             var r = _host.Invoke("Disable-CalicoAppLayerPolicy", p);
             r.AssertSuccess();
-            Assert.Empty(r.Output);
+            // -WhatIf emits the results it would produce (the three deletes and the Felix patch), each marked as not applied
+            Assert.Equal(4, r.Output.Count);
+            Assert.All(r.Output, o => Assert.True(Assert.IsType<ResourceChange>(o).WhatIf));
             // the three deletes and the Felix patch were each checked by the server
             Assert.Equal(4, r.Verbose.Count(v => v.StartsWith("Server-side dry run of", StringComparison.Ordinal) && v.EndsWith("accepted.", StringComparison.Ordinal)));
 
