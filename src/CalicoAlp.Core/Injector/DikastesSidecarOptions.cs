@@ -15,6 +15,19 @@ namespace CalicoAlp.Core.Injector
         Csi,
     }
 
+    /// <summary>The securityContext forms of Calico's dikastes container.</summary>
+    public enum DikastesSecurityContext
+    {
+        /// <summary>runAsNonRoot + allowPrivilegeEscalation: false (Calico before 3.17).</summary>
+        NonRootNoEscalation,
+        /// <summary>allowPrivilegeEscalation: false only (Calico 3.17+ files for Istio 1.6-1.10).</summary>
+        NoEscalation,
+        /// <summary>uid/gid 999, runAsNonRoot (the 1.15 file's and the current docs' sidecar/dikastes template).</summary>
+        Uid999,
+        /// <summary>uid/gid 0, runAsNonRoot: false (the 1.15 file's gateway and the dikastes-gateway template).</summary>
+        Root,
+    }
+
     /// <summary>
     /// What the three injector additions look like for one Calico version: the dikastes image, the felix-sync volume
     /// and the container's securityContext, as the Calico docs of that version rendered them.
@@ -44,8 +57,8 @@ namespace CalicoAlp.Core.Injector
         public FelixSyncVolumeKind FelixSync { get; }
         public bool RunAsNonRoot { get; }
 
-        /// <summary>The image Calico's docs used: calico/dikastes:v&lt;version&gt;.</summary>
-        public static string DefaultImage(ComponentVersion calicoVersion) => $"calico/dikastes:v{calicoVersion}";
+        /// <summary>The image for a Calico release (<see cref="Generations.CalicoRelease.DefaultImage"/>; 3.33+ needs one given).</summary>
+        public static string DefaultImage(ComponentVersion calicoVersion) => Generations.CalicoRelease.DefaultImage(calicoVersion);
 
         /// <summary>
         /// Options from what the user gave: a Calico version, an image, or both. With only an image, the Calico version is
@@ -100,10 +113,16 @@ namespace CalicoAlp.Core.Injector
             new[] { "allowPrivilegeEscalation: false", "runAsGroup: 0", "runAsNonRoot: false", "runAsUser: 0" },
         };
 
-        private IReadOnlyList<string> SecurityContext => RunAsNonRoot ? KnownSecurityContexts[0] : KnownSecurityContexts[1];
+        /// <summary>The form this Calico version's files use for Istio 1.6-1.10 (and 1.0-1.4).</summary>
+        public DikastesSecurityContext DefaultSecurityContext => RunAsNonRoot ? DikastesSecurityContext.NonRootNoEscalation : DikastesSecurityContext.NoEscalation;
+
+        internal static IReadOnlyList<string> SecurityContextLines(DikastesSecurityContext form) => KnownSecurityContexts[(int)form];
 
         /// <summary>(b) the dikastes container (a containers item at indent b), without the blank line that follows it.</summary>
-        internal IReadOnlyList<string> ContainerLines(int b) => ContainerLines(b, Image, SecurityContext);
+        internal IReadOnlyList<string> ContainerLines(int b) => ContainerLines(b, Image, SecurityContextLines(DefaultSecurityContext));
+
+        /// <summary>(b) the dikastes container with a given securityContext form.</summary>
+        internal IReadOnlyList<string> ContainerLines(int b, DikastesSecurityContext form) => ContainerLines(b, Image, SecurityContextLines(form));
 
         /// <summary>Every form of the dikastes container Calico has shipped, at indent b, with <see cref="ImagePlaceholder"/> as image.</summary>
         internal static IReadOnlyList<IReadOnlyList<string>> KnownContainerForms(int b) =>

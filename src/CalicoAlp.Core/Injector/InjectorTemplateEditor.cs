@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text.RegularExpressions;
+using CalicoAlp.Core.Alp;
 using CalicoAlp.Core.Diagnostics;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -25,8 +26,9 @@ namespace CalicoAlp.Core.Injector
     /// <summary>The three Calico additions as found in a template.</summary>
     public sealed class InjectorPatchState
     {
-        internal InjectorPatchState(int proxyMounts, int containers, int socketVolumes, int felixSyncVolumes, string? image, FelixSyncVolumeKind? felixSync)
+        internal InjectorPatchState(int proxyMounts, int containers, int socketVolumes, int felixSyncVolumes, string? image, FelixSyncVolumeKind? felixSync, int templates = 1)
         {
+            Templates = templates;
             ProxyMounts = proxyMounts;
             DikastesContainers = containers;
             SocketVolumes = socketVolumes;
@@ -42,8 +44,25 @@ namespace CalicoAlp.Core.Injector
         /// <summary>The image of the (first) dikastes container, if any.</summary>
         public string? Image { get; }
         public FelixSyncVolumeKind? FelixSync { get; }
+        /// <summary>How many templates were inspected (1, or 2 for the sidecar and gateway templates of Istio 1.9+).</summary>
+        public int Templates { get; }
         public bool IsPatched => ProxyMounts + DikastesContainers + SocketVolumes + FelixSyncVolumes > 0;
-        public bool IsCompletelyPatched => ProxyMounts == 1 && DikastesContainers == 1 && SocketVolumes == 1 && FelixSyncVolumes == 1;
+        /// <summary>Every template has each addition exactly once.</summary>
+        public bool IsCompletelyPatched => _complete ?? (ProxyMounts == 1 && DikastesContainers == 1 && SocketVolumes == 1 && FelixSyncVolumes == 1);
+
+        private bool? _complete;
+
+        /// <summary>The states of several templates as one (counts summed; complete when each template is).</summary>
+        internal static InjectorPatchState Combine(IEnumerable<InjectorPatchState> states)
+        {
+            var list = states.ToList();
+            if (list.Count == 1) return list[0];
+            return new InjectorPatchState(list.Sum(s => s.ProxyMounts), list.Sum(s => s.DikastesContainers), list.Sum(s => s.SocketVolumes), list.Sum(s => s.FelixSyncVolumes),
+                list.Select(s => s.Image).FirstOrDefault(i => i != null), list.Select(s => s.FelixSync).FirstOrDefault(f => f != null), list.Count)
+            {
+                _complete = list.All(s => s.IsCompletelyPatched),
+            };
+        }
     }
 
     /// <summary>The outcome of <see cref="InjectorTemplateEditor.Set"/> or <see cref="InjectorTemplateEditor.Remove"/>.</summary>
@@ -102,8 +121,7 @@ namespace CalicoAlp.Core.Injector
         /// <summary>Which of the additions a template has.</summary>
         public static InjectorPatchState Inspect(string config)
         {
-            var t = Layout.Parse(config);
-            return Find(t).State;
+            return InjectorPatchState.Combine(Layout.RegionNames(config).Select(r => Find(Layout.Parse(config, null, r)).State));
         }
 
         /// <summary>Like <see cref="Inspect"/>, but an unrecognised template gives an empty state instead of an error.</summary>
@@ -120,100 +138,170 @@ namespace CalicoAlp.Core.Injector
         }
 
         /// <summary>
-        /// Inserts (or updates in place) the three additions. <paramref name="istio"/> overrides the detected Istio version
-        /// (it only matters for 1.0.x, where Calico put the volumes at the start of the list). A customised dikastes
-        /// container (<see cref="DikastesCustomization"/>) is refused with error <see cref="DikastesCustomization.ErrorId"/>
-        /// naming <paramref name="target"/>, unless <paramref name="force"/>: then it is replaced and listed in
-        /// <see cref="InjectorEdit.ReplacedCustomizations"/>.
+        /// Inserts (or updates in place) the three additions, in the single <c>template</c> (Istio 1.0-1.8) or in both
+        /// the <c>sidecar</c> and <c>gateway</c> templates of the <c>templates</c> map (1.9+; every other template is
+        /// left alone). <paramref name="istio"/> overrides the detected Istio version (it decides Calico's placement for
+        /// 1.0.x and the securityContext form of 1.11+). A customised dikastes container (<see cref="DikastesCustomization"/>)
+        /// is refused with error <see cref="DikastesCustomization.ErrorId"/> naming <paramref name="target"/>, unless
+        /// <paramref name="force"/>: then it is replaced and listed in <see cref="InjectorEdit.ReplacedCustomizations"/>.
         /// </summary>
         public static InjectorEdit Set(string config, DikastesSidecarOptions options, IstioTemplateVersion? istio = null, string? valuesJson = null,
             bool force = false, string? target = null)
         {
             ArgumentNullException.ThrowIfNull(options);
-            var t = Layout.Parse(config);
+            var regions = Layout.RegionNames(config);
             istio ??= IstioTemplateVersion.Detect(config, valuesJson);
+            var text = config;
+            var states = new List<InjectorPatchState>();
+            var customized = new List<DikastesCustomization>();
+            var delimiters = "";
+            // Last template first: the line numbers of the templates before it stay those of the input.
+            for (var i = regions.Count - 1; i >= 0; i--)
+            {
+                var (after, state, replaced, delims) = SetRegion(text, config, regions[i], options, istio, force, target);
+                text = after;
+                states.Insert(0, state);
+                customized.InsertRange(0, replaced);
+                delimiters = delims;
+            }
+            var before = InjectorPatchState.Combine(states);
+            var action = string.Equals(text, config, StringComparison.Ordinal)
+                ? InjectorEditAction.Unchanged
+                : before.IsPatched ? InjectorEditAction.Updated : InjectorEditAction.Created;
+            if (action != InjectorEditAction.Unchanged)
+            {
+                Prove(config, text, CleanText(config), expectPatched: true);
+            }
+            return new InjectorEdit(config, text, action, before, istio, delimiters, customized);
+        }
+
+        /// <summary>The securityContext form Calico's file for this Istio release uses in this template.</summary>
+        internal static DikastesSecurityContext SecurityContextFor(string region, IstioTemplateVersion istio, DikastesSidecarOptions options)
+        {
+            // The 1.15 file (Calico 3.25+, PR #6890) runs dikastes as uid 999 in sidecars and as root in gateways; the
+            // 1.9/1.10 files keep the older form. Istio 1.11-1.21 have the 1.15 layout (grpc templates included).
+            if (istio.Minor is { } m && m >= new ComponentVersion(1, 11, 0))
+            {
+                return region == "gateway" ? DikastesSecurityContext.Root : DikastesSecurityContext.Uid999;
+            }
+            return options.DefaultSecurityContext;
+        }
+
+        private static (string After, InjectorPatchState State, IReadOnlyList<DikastesCustomization> Customized, string Delimiters) SetRegion(
+            string text, string original, string region, DikastesSidecarOptions options, IstioTemplateVersion istio, bool force, string? target)
+        {
+            var t = Layout.Parse(text, original, region);
             var found = Find(t);
-            var customized = DikastesCustomization.Find(found.Containers, DikastesSidecarOptions.KnownContainerForms(t.BaseIndent), options.ContainerLines(t.BaseIndent));
+            var b = t.BaseIndent;
+            var form = SecurityContextFor(region, istio, options);
+            var wantedContainer = options.ContainerLines(b, form);
+            var customized = DikastesCustomization.Find(found.Containers, DikastesSidecarOptions.KnownContainerForms(b), wantedContainer);
             if (customized.Count > 0 && !force) throw DikastesCustomization.Refusal(customized, target);
             var clean = found.Clean;
-            var b = t.BaseIndent;
 
             // Anchors in the clean (unpatched) text.
-            var ct = Layout.Parse(string.Join("\n", clean), config);
+            var ct = Layout.Parse(t.Join(clean), original, region);
             var v = ct.VolumesLine;
-            var proxy = ct.FindIstioProxy(v);
+            var proxyEnd = ct.FindIstioProxy(v);
 
             var inserts = new List<(int At, int Order, IReadOnlyList<string> Lines)>();
-            var mountAt = found.MountAt ?? proxy.MountInsertAt;
-            var containerAt = found.ContainerAt ?? v;
+            // An addition found past the end of istio-proxy (Calico v3.17/v3.18's 1.7 file put them after the dnsConfig
+            // block, issue #4508) is moved back; elsewhere an existing addition keeps its place.
+            var mountAt = found.MountAt is int fm && fm <= proxyEnd ? fm : proxyEnd;
+            var containerAt = found.ContainerAt is int fc && fc <= proxyEnd ? fc : proxyEnd;
             int volumesAt;
             if (found.VolumesAt is int at) volumesAt = at;
-            else volumesAt = istio.IsIstio10 ? v + 1 : ct.EndOfVolumeList(v);
+            else volumesAt = istio.IsIstio10 && !ct.IsMapTemplate ? v + 1 : ct.EndOfVolumeList(v);
 
             var volumeLines = new List<string>(options.SocketVolumeLines(b));
             volumeLines.AddRange(options.FelixSyncVolumeLines(b));
-            if (options.BlankLineAfterVolumes && ct.HasContentFrom(volumesAt)) volumeLines.Add("");
-            var containerLines = new List<string>(options.ContainerLines(b)) { "" };
+            // Calico's includes: the *-indented ones (templates map) and the 3.23+ CSI one end with a blank line.
+            if ((options.BlankLineAfterVolumes || ct.IsMapTemplate) && ct.HasContentFrom(volumesAt)) volumeLines.Add("");
+            var containerLines = new List<string>(wantedContainer) { "" };
+            var mountLines = new List<string>(options.ProxyMountLines(b));
+            if (ct.IsMapTemplate) mountLines.Add("");
 
             // An addition that is already there with the wanted content keeps its exact lines (blank lines included),
             // so a template patched by hand or by another tool with the same image stays Unchanged.
             inserts.Add((volumesAt, 0, found.KeepIfSame(volumeLines, Kind.SocketVolume, Kind.FelixSyncVolume)));
             inserts.Add((containerAt, 1, found.KeepIfSame(containerLines, Kind.Container)));
-            inserts.Add((mountAt, 2, found.KeepIfSame(options.ProxyMountLines(b), Kind.Mount)));
+            inserts.Add((mountAt, 2, found.KeepIfSame(mountLines, Kind.Mount)));
 
             var result = new List<string>(clean);
             foreach (var ins in inserts.OrderByDescending(i => i.At).ThenBy(i => i.Order))
             {
                 result.InsertRange(ins.At, ins.Lines);
             }
-            var after = t.Join(result);
-            var action = string.Equals(after, config, StringComparison.Ordinal)
-                ? InjectorEditAction.Unchanged
-                : found.State.IsPatched ? InjectorEditAction.Updated : InjectorEditAction.Created;
-            if (action != InjectorEditAction.Unchanged)
-            {
-                Prove(config, after, t.Join(clean), expectPatched: true);
-            }
-            return new InjectorEdit(config, after, action, found.State, istio, t.Delimiters, customized);
+            return (t.Join(result), found.State, customized, t.Delimiters);
         }
 
-        /// <summary>Takes out exactly the three additions (also as Calico's own files had them).</summary>
+        /// <summary>Takes out exactly the three additions (also as Calico's own files had them), from every patched template.</summary>
         public static InjectorEdit Remove(string config, string? valuesJson = null)
         {
-            var t = Layout.Parse(config);
+            var regions = Layout.RegionNames(config);
             var istio = IstioTemplateVersion.Detect(config, valuesJson);
-            var found = Find(t);
-            var after = t.Join(found.Clean);
-            var action = found.State.IsPatched ? InjectorEditAction.Removed : InjectorEditAction.Unchanged;
+            var states = regions.Select(r => Find(Layout.Parse(config, null, r)).State).ToList();
+            var after = CleanText(config);
+            var state = InjectorPatchState.Combine(states);
+            var action = state.IsPatched ? InjectorEditAction.Removed : InjectorEditAction.Unchanged;
             if (action == InjectorEditAction.Removed)
             {
                 Prove(config, after, after, expectPatched: false);
             }
-            return new InjectorEdit(config, after, action, found.State, istio, t.Delimiters);
+            return new InjectorEdit(config, after, action, state, istio, Layout.Parse(config, null, regions[0]).Delimiters);
+        }
+
+        /// <summary>The config with the additions taken out of every template.</summary>
+        private static string CleanText(string config)
+        {
+            var text = config;
+            var regions = Layout.RegionNames(config);
+            for (var i = regions.Count - 1; i >= 0; i--)
+            {
+                var t = Layout.Parse(text, config, regions[i]);
+                text = t.Join(Find(t).Clean);
+            }
+            return text;
         }
 
         // ---------------------------------------------------------------- proof
 
         private static void Prove(string before, string after, string clean, bool expectPatched)
         {
-            var t = Layout.Parse(after);
-            var found = Find(t);
-            var s = found.State;
-            if (expectPatched && !s.IsCompletelyPatched)
+            var regions = Layout.RegionNames(after);
+            if (!regions.SequenceEqual(Layout.RegionNames(before), StringComparer.Ordinal))
             {
-                throw Unprovable($"the result would have {s.DikastesContainers} dikastes container(s), {s.ProxyMounts} istio-proxy dikastes-sock mount(s), " +
-                                 $"{s.SocketVolumes} dikastes-sock and {s.FelixSyncVolumes} felix-sync volume(s) instead of one each");
+                throw Unprovable("the set of templates would change");
             }
-            if (!expectPatched && s.IsPatched)
+            foreach (var region in regions)
             {
-                throw Unprovable("dikastes additions would remain after removal");
+                var t = Layout.Parse(after, before, region);
+                var s = Find(t).State;
+                if (expectPatched && !s.IsCompletelyPatched)
+                {
+                    throw Unprovable($"the '{region}' template would have {s.DikastesContainers} dikastes container(s), {s.ProxyMounts} istio-proxy dikastes-sock mount(s), " +
+                                     $"{s.SocketVolumes} dikastes-sock and {s.FelixSyncVolumes} felix-sync volume(s) instead of one each");
+                }
+                if (!expectPatched && s.IsPatched)
+                {
+                    throw Unprovable($"dikastes additions would remain in the '{region}' template after removal");
+                }
             }
-            if (!string.Equals(t.Join(found.Clean), clean, StringComparison.Ordinal))
+            if (!string.Equals(CleanText(after), clean, StringComparison.Ordinal))
             {
                 throw Unprovable("removing the additions from the result does not give back the unpatched template");
             }
 
-            var beforeTemplate = Layout.Parse(before).TemplateText();
+            foreach (var region in regions)
+            {
+                ProveRegion(before, after, region);
+            }
+        }
+
+        private static void ProveRegion(string before, string after, string region)
+        {
+            var t = Layout.Parse(after, before, region);
+            var beforeTemplate = Layout.Parse(before, null, region).TemplateText();
             var afterTemplate = t.TemplateText();
             var problemBefore = GoTemplateCheck.FindProblem(beforeTemplate, out var actionsBefore);
             var problemAfter = GoTemplateCheck.FindProblem(afterTemplate, out var actionsAfter);
@@ -233,14 +321,14 @@ namespace CalicoAlp.Core.Injector
                 string? decoded;
                 try
                 {
-                    decoded = DecodeTemplate(after);
+                    decoded = DecodeTemplate(after, region);
                 }
                 catch (YamlException ex)
                 {
                     throw Unprovable($"the config would not parse as YAML ({ex.Message})");
                 }
                 // When the original template decodes to exactly its body lines, the result must too.
-                var oldDecoded = DecodeTemplate(before);
+                var oldDecoded = DecodeTemplate(before, region);
                 var literal = oldDecoded != null && string.Equals(Chomped(oldDecoded), Chomped(beforeTemplate), StringComparison.Ordinal);
                 if (decoded == null || (literal && !string.Equals(Chomped(decoded), Chomped(afterTemplate), StringComparison.Ordinal)))
                 {
@@ -262,7 +350,7 @@ namespace CalicoAlp.Core.Injector
             { RecommendedAction = "Inspect the template (Get the ConfigMap), or restore it from the backup, and report the template shape." };
 
         /// <summary>The <c>template</c> value of a config document (null when it has none).</summary>
-        internal static string? DecodeTemplate(string config)
+        internal static string? DecodeTemplate(string config, string region = Layout.SingleTemplate)
         {
             var stream = new YamlStream();
             try
@@ -274,7 +362,12 @@ namespace CalicoAlp.Core.Injector
                 throw ex.ToAlpException("the injector config (data.config)");
             }
             if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root) return null;
-            return root.Children.TryGetValue(new YamlScalarNode("template"), out var node) && node is YamlScalarNode s ? s.Value : null;
+            if (region != Layout.SingleTemplate)
+            {
+                if (!root.Children.TryGetValue(new YamlScalarNode("templates"), out var map) || map is not YamlMappingNode templates) return null;
+                root = templates;
+            }
+            return root.Children.TryGetValue(new YamlScalarNode(region), out var node) && node is YamlScalarNode s ? s.Value : null;
         }
 
         /// <summary>
@@ -375,6 +468,8 @@ namespace CalicoAlp.Core.Injector
                 var end = ItemEnd(lines, i, ind, v);
                 if (NameOfItem(lines, i, ind) != "dikastes-sock") continue;
                 if (!lines.Skip(i).Take(end - i).Any(l => Regex.IsMatch(l, @"^ *-? *mountPath: */var/run/dikastes *$"))) continue;
+                // Calico's *-indented include (templates map) leaves a blank line between the mount and the container.
+                if (end + 1 < v && lines[end].Trim().Length == 0 && Indent(lines[end + 1]) == b && NameOfItem(lines, end + 1, b) == "dikastes") end++;
                 ranges.Add((i, end, Kind.Mount));
                 i = end - 1;
             }
@@ -391,8 +486,8 @@ namespace CalicoAlp.Core.Injector
                 {
                     var isCsi = lines.Skip(i).Take(end - i).Any(l => l.Trim() == "csi:");
                     felix ??= isCsi ? FelixSyncVolumeKind.Csi : FelixSyncVolumeKind.FlexVolume;
-                    // Calico's 3.23+ include leaves a blank line after the volumes where more template follows.
-                    if (isCsi && end < t.BodyEnd && lines[end].Trim().Length == 0 && t.HasContentFrom(end + 1)) end++;
+                    // Calico's 3.23+ include and its *-indented includes (templates map) leave a blank line after the volumes where more template follows.
+                    if ((isCsi || t.IsMapTemplate) && end < t.BodyEnd && lines[end].Trim().Length == 0 && t.HasContentFrom(end + 1)) end++;
                 }
                 ranges.Add((i, end, kind));
                 i = end - 1;
@@ -471,10 +566,23 @@ namespace CalicoAlp.Core.Injector
             public required int BodyStart { get; init; }
             /// <summary>Exclusive end of the template body (trailing blank lines included).</summary>
             public required int BodyEnd { get; init; }
+            /// <summary>Indent of the pod fields (containers, volumes): the template's own indent, or its spec's + 2 in a templates map.</summary>
             public required int BaseIndent { get; init; }
+            /// <summary>Indent of the template body in the config (its first line's).</summary>
+            public required int TemplateIndent { get; init; }
             public required int VolumesLine { get; init; }
             public required string Delimiters { get; init; }
+            /// <summary>The template is an entry of the 1.9+ <c>templates:</c> map (a Pod overlay with metadata/spec).</summary>
+            public bool IsMapTemplate { get; init; }
             private string Open => Delimiters[..2];
+
+            /// <summary>The region name of the single <c>template</c> (Istio 1.0-1.8, or a bare template).</summary>
+            public const string SingleTemplate = "template";
+
+            /// <summary>The templates of the 1.9+ map that Calico patches.</summary>
+            private static readonly string[] PatchedMapTemplates = { "sidecar", "gateway" };
+
+            private static readonly Regex MapEntry = new(@"^  (?<n>[A-Za-z0-9_.-]+): *(?<h>[|>][-+]?[1-9]?)? *(#.*)?$", RegexOptions.CultureInvariant);
 
             public string Join(List<string> lines) => Crlf ? string.Join("\r\n", lines) : string.Join("\n", lines);
 
@@ -484,7 +592,7 @@ namespace CalicoAlp.Core.Injector
                 var body = new List<string>();
                 var last = BodyEnd;
                 while (last > BodyStart && Lines[last - 1].Trim().Length == 0) last--;
-                for (var i = BodyStart; i < last; i++) body.Add(Lines[i].Length >= BaseIndent ? Lines[i][BaseIndent..] : "");
+                for (var i = BodyStart; i < last; i++) body.Add(Lines[i].Length >= TemplateIndent ? Lines[i][TemplateIndent..] : "");
                 return string.Join("\n", body) + (KeyLine >= 0 ? "\n" : "");
             }
 
@@ -504,7 +612,7 @@ namespace CalicoAlp.Core.Injector
                 {
                     var l = Lines[i];
                     if (l.Trim().Length == 0 || Indent(l) > BaseIndent) continue;
-                    if (IsAction(l, Open) || l.TrimStart().StartsWith("- ", StringComparison.Ordinal)) continue;
+                    if (IsAction(l, Open) || l.TrimStart().StartsWith("- ", StringComparison.Ordinal) || l.TrimStart().StartsWith('#')) continue;
                     var at = i;
                     while (at - 1 > v && IsAction(Lines[at - 1], Open) && Indent(Lines[at - 1]) == BaseIndent && OpensBlock(Lines[at - 1])) at--;
                     return at;
@@ -521,8 +629,13 @@ namespace CalicoAlp.Core.Injector
                 return s.StartsWith("if ", StringComparison.Ordinal) || s.StartsWith("with ", StringComparison.Ordinal) || s.StartsWith("range ", StringComparison.Ordinal);
             }
 
-            /// <summary>The istio-proxy container and where a mount is appended to its volumeMounts (checked to be its last field).</summary>
-            public (int Line, int MountInsertAt) FindIstioProxy(int v)
+            /// <summary>
+            /// Where the dikastes mount (appended to istio-proxy's volumeMounts, checked to be its last field) and the
+            /// dikastes container go: the end of the istio-proxy item, before any block action that opens what follows at
+            /// the pod-field indent (Istio 1.7's <c>ISTIO_META_DNS_CAPTURE</c> <c>dnsConfig</c> block, Calico PR #4508);
+            /// normally that is the <c>volumes:</c> line itself.
+            /// </summary>
+            public int FindIstioProxy(int v)
             {
                 var b = BaseIndent;
                 var proxy = -1;
@@ -536,26 +649,75 @@ namespace CalicoAlp.Core.Injector
                     }
                 }
                 if (proxy < 0) throw Unrecognized("the istio-proxy container ('- name: istio-proxy' at the template indent before 'volumes:')");
-                var lastKey = -1;
+                var end = v;
                 for (var i = proxy + 1; i < v; i++)
+                {
+                    var l = Lines[i];
+                    if (l.Trim().Length == 0 || IsAction(l, Open) || Indent(l) > b || l.TrimStart().StartsWith('#')) continue;
+                    end = i;
+                    break;
+                }
+                if (end < v)
+                {
+                    // Only a conditional block of pod fields may sit between istio-proxy and volumes: (1.7's dnsConfig).
+                    var open = end;
+                    while (open - 1 > proxy && IsAction(Lines[open - 1], Open) && Indent(Lines[open - 1]) == b && OpensBlock(Lines[open - 1])) open--;
+                    if (open == end || Lines[end].TrimStart().StartsWith("- ", StringComparison.Ordinal) || !MappingKey.IsMatch(Lines[end][b..]))
+                    {
+                        throw Unrecognized($"'volumes:' right after the istio-proxy container (line {end + 1} at the template indent comes between them)");
+                    }
+                    end = open;
+                }
+                var lastKey = -1;
+                for (var i = proxy + 1; i < end; i++)
                 {
                     var l = Lines[i];
                     if (l.Trim().Length == 0 || IsAction(l, Open)) continue;
                     var ind = Indent(l);
-                    if (ind <= b && !IsAction(l, Open))
-                    {
-                        throw Unrecognized($"'volumes:' right after the istio-proxy container (line {i + 1} at the template indent comes between them)");
-                    }
                     if (ind == b + 2 && MappingKey.IsMatch(l[ind..])) lastKey = i;
                 }
                 if (lastKey < 0 || Lines[lastKey].Trim() != "volumeMounts:")
                 {
                     throw Unrecognized("'volumeMounts:' as the last field of the istio-proxy container");
                 }
-                return (proxy, v);
+                return end;
             }
 
-            public static Layout Parse(string config, string? original = null)
+            /// <summary>
+            /// The templates to edit: "template" for a single-template config or a bare template; for a 1.9+ config with
+            /// a <c>templates:</c> map, its <c>sidecar</c> and <c>gateway</c> entries (in config order).
+            /// </summary>
+            public static IReadOnlyList<string> RegionNames(string config)
+            {
+                var lines = config.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
+                var map = Array.FindIndex(lines, l => l.TrimEnd(' ') == "templates:");
+                if (map < 0) return new[] { SingleTemplate };
+                var names = MapEntries(lines, map).Select(e => e.Name).Where(n => PatchedMapTemplates.Contains(n)).ToList();
+                if (names.Count == 0) throw Unrecognized("a 'sidecar' or 'gateway' template in the config's 'templates:' map");
+                return names;
+            }
+
+            /// <summary>The entries of the templates map starting at line <paramref name="map"/>: name, key line, body end (exclusive).</summary>
+            private static List<(string Name, int Line, int End)> MapEntries(IReadOnlyList<string> lines, int map)
+            {
+                var entries = new List<(string Name, int Line, int End)>();
+                var i = map + 1;
+                while (i < lines.Count)
+                {
+                    var l = lines[i];
+                    if (l.Trim().Length == 0) { i++; continue; }
+                    if (Indent(l) == 0) break;
+                    var m = MapEntry.Match(l);
+                    if (!m.Success) throw Unrecognized($"a template name at indent 2 in the 'templates:' map (line {i + 1})");
+                    var j = i + 1;
+                    while (j < lines.Count && (lines[j].Trim().Length == 0 || Indent(lines[j]) > 2)) j++;
+                    entries.Add((m.Groups["n"].Value, i, j));
+                    i = j;
+                }
+                return entries;
+            }
+
+            public static Layout Parse(string config, string? original = null, string region = SingleTemplate)
             {
                 ArgumentNullException.ThrowIfNull(config);
                 var crlf = (original ?? config).Contains("\r\n", StringComparison.Ordinal);
@@ -567,31 +729,49 @@ namespace CalicoAlp.Core.Injector
                 }
                 var lines = text.Split('\n').ToList();
 
-                // The template key: at the smallest indent, a literal block scalar.
-                var keys = new List<(int Line, int Indent, string Header)>();
-                for (var i = 0; i < lines.Count; i++)
-                {
-                    var m = TemplateKey.Match(lines[i]);
-                    if (m.Success) keys.Add((i, m.Groups["i"].Length, m.Groups["rest"].Value));
-                }
                 int keyLine = -1, bodyStart = 0, bodyEnd = lines.Count, keyIndent = -1;
-                if (keys.Count > 0)
+                var inMap = region != SingleTemplate;
+                if (inMap)
                 {
-                    var min = keys.Min(k => k.Indent);
-                    var top = keys.Where(k => k.Indent == min).ToList();
-                    if (min == 0 || !keys.Any(k => k.Indent == 0))
+                    var map = lines.FindIndex(l => l.TrimEnd(' ') == "templates:");
+                    if (map < 0) throw Unrecognized("a 'templates:' map in the config");
+                    var entry = MapEntries(lines, map).Where(e => e.Name == region).ToList();
+                    if (entry.Count != 1) throw Unrecognized($"one '{region}' template in the 'templates:' map (found {entry.Count})");
+                    if (!BlockHeader.IsMatch(lines[entry[0].Line][(region.Length + 3)..]))
                     {
-                        if (top.Count > 1) throw Unrecognized("a single 'template:' key in the config (found several)");
-                        var k = top[0];
-                        if (!BlockHeader.IsMatch(k.Header))
+                        throw Unrecognized($"the '{region}' template as a literal block scalar ('{region}: |'); line {entry[0].Line + 1} is '{lines[entry[0].Line].Trim()}'");
+                    }
+                    keyLine = entry[0].Line;
+                    bodyStart = keyLine + 1;
+                    bodyEnd = entry[0].End;
+                }
+                else
+                {
+                    // The template key: at the smallest indent, a literal block scalar.
+                    var keys = new List<(int Line, int Indent, string Header)>();
+                    for (var i = 0; i < lines.Count; i++)
+                    {
+                        var m = TemplateKey.Match(lines[i]);
+                        if (m.Success) keys.Add((i, m.Groups["i"].Length, m.Groups["rest"].Value));
+                    }
+                    if (keys.Count > 0)
+                    {
+                        var min = keys.Min(k => k.Indent);
+                        var top = keys.Where(k => k.Indent == min).ToList();
+                        if (min == 0 || !keys.Any(k => k.Indent == 0))
                         {
-                            throw Unrecognized($"'template:' as a literal block scalar ('template: |' or 'template: |-'); line {k.Line + 1} has 'template:{k.Header}'");
+                            if (top.Count > 1) throw Unrecognized("a single 'template:' key in the config (found several)");
+                            var k = top[0];
+                            if (!BlockHeader.IsMatch(k.Header))
+                            {
+                                throw Unrecognized($"'template:' as a literal block scalar ('template: |' or 'template: |-'); line {k.Line + 1} has 'template:{k.Header}'");
+                            }
+                            keyLine = k.Line;
+                            keyIndent = k.Indent;
+                            bodyStart = keyLine + 1;
+                            bodyEnd = bodyStart;
+                            while (bodyEnd < lines.Count && (lines[bodyEnd].Trim().Length == 0 || Indent(lines[bodyEnd]) > keyIndent)) bodyEnd++;
                         }
-                        keyLine = k.Line;
-                        keyIndent = k.Indent;
-                        bodyStart = keyLine + 1;
-                        bodyEnd = bodyStart;
-                        while (bodyEnd < lines.Count && (lines[bodyEnd].Trim().Length == 0 || Indent(lines[bodyEnd]) > keyIndent)) bodyEnd++;
                     }
                 }
                 var first = -1;
@@ -604,10 +784,21 @@ namespace CalicoAlp.Core.Injector
                     }
                 }
                 if (first < 0) throw Unrecognized("a non-empty injection template");
-                var b = Indent(lines[first]);
+                var templateIndent = Indent(lines[first]);
+                var b = templateIndent;
+                var podStart = bodyStart;
+                if (inMap)
+                {
+                    // A Pod overlay: the pod fields are under its spec:.
+                    var spec = new string(' ', templateIndent) + "spec:";
+                    var specLines = Enumerable.Range(bodyStart, bodyEnd - bodyStart).Where(i => lines[i].TrimEnd(' ') == spec).ToList();
+                    if (specLines.Count != 1) throw Unrecognized($"one '{spec.Trim()}' line at the '{region}' template's indent (found {specLines.Count})");
+                    podStart = specLines[0] + 1;
+                    b = templateIndent + 2;
+                }
                 var volumesLine = new string(' ', b) + "volumes:";
                 var anchors = new List<int>();
-                for (var i = bodyStart; i < bodyEnd; i++)
+                for (var i = podStart; i < bodyEnd; i++)
                 {
                     if (lines[i].TrimEnd(' ') == volumesLine) anchors.Add(i);
                 }
@@ -623,14 +814,16 @@ namespace CalicoAlp.Core.Injector
                     BodyStart = bodyStart,
                     BodyEnd = bodyEnd,
                     BaseIndent = b,
+                    TemplateIndent = templateIndent,
                     VolumesLine = anchors[0],
                     Delimiters = open + " " + close,
+                    IsMapTemplate = inMap,
                 };
             }
         }
 
         private static AlpException Unrecognized(string what) =>
             new(UnrecognizedErrorId, AlpErrorKind.InvalidData, $"The Istio sidecar injector template is not recognised: expected {what}, which was not found.", what)
-            { RecommendedAction = "Check that this is the istio-sidecar-injector config (data.config) of Istio 1.0-1.4, or pass a template with a pod-level 'volumes:' list after the istio-proxy container." };
+            { RecommendedAction = "Check that this is the istio-sidecar-injector config (data.config) of Istio 1.0-1.21 (for 1.22+ Calico adds the dikastes templates instead), or pass a template with a pod-level 'volumes:' list after the istio-proxy container." };
     }
 }

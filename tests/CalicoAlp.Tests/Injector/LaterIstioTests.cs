@@ -36,30 +36,36 @@ namespace CalicoAlp.Tests.Injector
             Assert.Equal(calicoLines.OrderBy(l => l, StringComparer.Ordinal), set.After.Split('\n').OrderBy(l => l, StringComparer.Ordinal));
         }
 
-        [Theory]
-        [InlineData("v3.17", "3.17.0")]
-        [InlineData("v3.19", "3.19.0")]
-        public void Istio_17_template_is_refused_because_volumes_does_not_follow_istio_proxy(string docs, string calico)
+        [Fact]
+        public void Calicos_v317_istio_17_file_with_the_mount_after_dnsConfig_is_repaired_to_the_v319_placement()
         {
-            var config = Config(docs, "istio-inject-configmap-1.7.yaml", calico);
-            var stock = InjectorTemplateEditor.Remove(config).After;
-            var ex = Assert.Throws<AlpException>(() => InjectorTemplateEditor.Set(stock, DikastesSidecarOptions.From(calico, null)));
-            Assert.Equal(InjectorTemplateEditor.UnrecognizedErrorId, ex.ErrorId);
-            Assert.Contains("'volumes:' right after the istio-proxy container", ex.Message, StringComparison.Ordinal);
+            // Calico v3.17/v3.18 put the mount and the container after the ISTIO_META_DNS_CAPTURE dnsConfig block (issue
+            // #4508): with DNS capture on, they landed inside dnsConfig. Remove finds them there; Set puts them before it.
+            var pair = new GenerationPair("1.7.4", "3.17.6", "gen1_v3.17-v3.19/rendered-v3.17.6/istio-inject-configmap-1.7.yaml");
+            var fixedPair = new GenerationPair("1.7.4", "3.19.4", "gen1_v3.17-v3.19/rendered-v3.19.4/istio-inject-configmap-1.7.yaml");
+            var buggy = pair.CalicoConfig;
+            var dns = buggy.IndexOf("ISTIO_META_DNS_CAPTURE", StringComparison.Ordinal);
+            Assert.True(buggy.IndexOf("name: dikastes-sock", StringComparison.Ordinal) > dns, "the v3.17 file has the mount after the dnsConfig block");
+
+            var removed = InjectorTemplateEditor.Remove(buggy);
+            Assert.True(removed.StateBefore.IsCompletelyPatched);
+            Assert.Equal(pair.StockConfig.Replace("injectedAnnotations:\n\n", "", StringComparison.Ordinal), removed.After);
+
+            var set = InjectorTemplateEditor.Set(buggy, pair.Options, IstioTemplateVersion.Given("1.7.4"));
+            Assert.Equal(InjectorEditAction.Updated, set.Action);
+            Assert.Equal(fixedPair.CalicoConfig.Replace("calico/dikastes:v3.19.4", "calico/dikastes:v3.17.6", StringComparison.Ordinal), set.After);
+            Assert.True(set.After.IndexOf("name: dikastes-sock", StringComparison.Ordinal) < set.After.IndexOf("ISTIO_META_DNS_CAPTURE", StringComparison.Ordinal));
         }
 
-        [Theory]
-        [InlineData("istio-inject-configmap-1.9.yaml")]
-        [InlineData("istio-inject-configmap-1.10.yaml")]
-        public void Istio_19_and_110_configs_are_refused_naming_the_template_key(string file)
+        [Fact]
+        public void Istio_1613_stock_is_patched_surgically_where_calicos_16_file_would_revert_its_template_change()
         {
-            var config = Config("v3.20", file, "3.20.0");
-            foreach (var act in new Action[] { () => InjectorTemplateEditor.Set(config, DikastesSidecarOptions.From("3.20.0", null)), () => InjectorTemplateEditor.Remove(config) })
-            {
-                var ex = Assert.Throws<AlpException>(act);
-                Assert.Equal(InjectorTemplateEditor.UnrecognizedErrorId, ex.ErrorId);
-                Assert.Contains("'template:' as a literal block scalar", ex.Message, StringComparison.Ordinal);
-            }
+            var stockPath = Path.Combine(GenerationPair.Modern, "istio-stock", "1.6.13", "rendered", "istio-sidecar-injector.configmap.yaml");
+            var stock = InjectorConfigDocument.Load(SharedFiles.Read(stockPath), stockPath).Config;
+            var set = InjectorTemplateEditor.Set(stock, DikastesSidecarOptions.From("3.19.4", null), IstioTemplateVersion.Given("1.6.13"));
+            Assert.Equal(InjectorEditAction.Created, set.Action);
+            Assert.True(InjectorTemplateEditor.Inspect(set.After).IsCompletelyPatched);
+            Assert.Equal(stock, InjectorTemplateEditor.Remove(set.After).After);
         }
     }
 }
