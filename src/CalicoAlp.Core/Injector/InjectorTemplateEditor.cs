@@ -48,9 +48,10 @@ namespace CalicoAlp.Core.Injector
         public int Templates { get; }
         public bool IsPatched => ProxyMounts + DikastesContainers + SocketVolumes + FelixSyncVolumes > 0;
         /// <summary>Every template has each addition exactly once.</summary>
-        public bool IsCompletelyPatched => _complete ?? (ProxyMounts == 1 && DikastesContainers == 1 && SocketVolumes == 1 && FelixSyncVolumes == 1);
+        public bool IsCompletelyPatched => CompleteOverride ?? (ProxyMounts == 1 && DikastesContainers == 1 && SocketVolumes == 1 && FelixSyncVolumes == 1);
 
-        private bool? _complete;
+        /// <summary>Set for combined states: every template complete.</summary>
+        internal bool? CompleteOverride { get; init; }
 
         /// <summary>The states of several templates as one (counts summed; complete when each template is).</summary>
         internal static InjectorPatchState Combine(IEnumerable<InjectorPatchState> states)
@@ -60,7 +61,7 @@ namespace CalicoAlp.Core.Injector
             return new InjectorPatchState(list.Sum(s => s.ProxyMounts), list.Sum(s => s.DikastesContainers), list.Sum(s => s.SocketVolumes), list.Sum(s => s.FelixSyncVolumes),
                 list.Select(s => s.Image).FirstOrDefault(i => i != null), list.Select(s => s.FelixSync).FirstOrDefault(f => f != null), list.Count)
             {
-                _complete = list.All(s => s.IsCompletelyPatched),
+                CompleteOverride = list.All(s => s.IsCompletelyPatched),
             };
         }
     }
@@ -121,6 +122,7 @@ namespace CalicoAlp.Core.Injector
         /// <summary>Which of the additions a template has.</summary>
         public static InjectorPatchState Inspect(string config)
         {
+            if (DikastesTemplates.IsPresent(config)) return DikastesTemplates.Remove(config, new IstioTemplateVersion(null, "not needed")).StateBefore;
             return InjectorPatchState.Combine(Layout.RegionNames(config).Select(r => Find(Layout.Parse(config, null, r)).State));
         }
 
@@ -149,8 +151,13 @@ namespace CalicoAlp.Core.Injector
             bool force = false, string? target = null)
         {
             ArgumentNullException.ThrowIfNull(options);
-            var regions = Layout.RegionNames(config);
             istio ??= IstioTemplateVersion.Detect(config, valuesJson);
+            if (DikastesTemplates.AppliesTo(istio))
+            {
+                // Istio 1.22+: Calico's own templates next to the stock ones (which stay untouched).
+                return DikastesTemplates.Set(config, options, istio, force, target);
+            }
+            var regions = Layout.RegionNames(config);
             var text = config;
             var states = new List<InjectorPatchState>();
             var customized = new List<DikastesCustomization>();
@@ -238,8 +245,16 @@ namespace CalicoAlp.Core.Injector
         /// <summary>Takes out exactly the three additions (also as Calico's own files had them), from every patched template.</summary>
         public static InjectorEdit Remove(string config, string? valuesJson = null)
         {
-            var regions = Layout.RegionNames(config);
             var istio = IstioTemplateVersion.Detect(config, valuesJson);
+            if (DikastesTemplates.IsPresent(config))
+            {
+                var templates = DikastesTemplates.Remove(config, istio);
+                if (!TryInspect(templates.After).IsPatched) return templates;
+                // Both methods were applied: the inline additions go too.
+                var inline = Remove(templates.After, valuesJson);
+                return new InjectorEdit(config, inline.After, InjectorEditAction.Removed, InjectorPatchState.Combine(new[] { templates.StateBefore, inline.StateBefore }), istio, inline.Delimiters);
+            }
+            var regions = Layout.RegionNames(config);
             var states = regions.Select(r => Find(Layout.Parse(config, null, r)).State).ToList();
             var after = CleanText(config);
             var state = InjectorPatchState.Combine(states);
@@ -557,7 +572,7 @@ namespace CalicoAlp.Core.Injector
         // ---------------------------------------------------------------- layout
 
         /// <summary>The config text split in lines, with the template body located.</summary>
-        private sealed class Layout
+        internal sealed class Layout
         {
             public required List<string> Lines { get; init; }
             public required bool Crlf { get; init; }
@@ -698,7 +713,7 @@ namespace CalicoAlp.Core.Injector
             }
 
             /// <summary>The entries of the templates map starting at line <paramref name="map"/>: name, key line, body end (exclusive).</summary>
-            private static List<(string Name, int Line, int End)> MapEntries(IReadOnlyList<string> lines, int map)
+            internal static List<(string Name, int Line, int End)> MapEntries(IReadOnlyList<string> lines, int map)
             {
                 var entries = new List<(string Name, int Line, int End)>();
                 var i = map + 1;
@@ -822,7 +837,7 @@ namespace CalicoAlp.Core.Injector
             }
         }
 
-        private static AlpException Unrecognized(string what) =>
+        internal static AlpException Unrecognized(string what) =>
             new(UnrecognizedErrorId, AlpErrorKind.InvalidData, $"The Istio sidecar injector template is not recognised: expected {what}, which was not found.", what)
             { RecommendedAction = "Check that this is the istio-sidecar-injector config (data.config) of Istio 1.0-1.21 (for 1.22+ Calico adds the dikastes templates instead), or pass a template with a pod-level 'volumes:' list after the istio-proxy container." };
     }

@@ -78,6 +78,21 @@ namespace CalicoAlp.Core.Injector
             {
                 return new IstioTemplateVersion(null, "template shape not recognised");
             }
+            if (Regex.IsMatch(config, @"(?m)^templates:\s*$"))
+            {
+                // 1.9 added the templates map, 1.11 the grpc templates, 1.18 waypoint and kube-gateway.
+                return Regex.IsMatch(config, @"(?m)^  kube-gateway:") ? new IstioTemplateVersion("1.18", "template shape (templates map with kube-gateway; pass -IstioVersion for 1.22+)")
+                    : Regex.IsMatch(config, @"(?m)^  grpc-agent:") ? new IstioTemplateVersion("1.11", "template shape (templates map with grpc-agent)")
+                    : new IstioTemplateVersion("1.9", "template shape (templates map)");
+            }
+            if (config.Contains("ISTIO_META_DNS_CAPTURE", StringComparison.Ordinal))
+            {
+                return new IstioTemplateVersion("1.7", "template shape (ISTIO_META_DNS_CAPTURE dnsConfig)");
+            }
+            if (config.Contains("pilotCertProvider", StringComparison.Ordinal))
+            {
+                return new IstioTemplateVersion("1.6", "template shape (pilotCertProvider)");
+            }
             if (config.Contains("injectedAnnotations:", StringComparison.Ordinal) || Regex.IsMatch(config, @"(?m)^template: \|\s*$"))
             {
                 return new IstioTemplateVersion("1.4", "template shape (istioctl layout: injectedAnnotations / template: |)");
