@@ -143,6 +143,37 @@ namespace CalicoAlp.Core.Injector
             return new InjectorEdit(config, text, action, state, istio, "{{ }}");
         }
 
+        /// <summary>
+        /// The GitOps form of the templates, for an install that renders the ConfigMap itself (istioctl/operator, Helm):
+        /// an IstioOperator overlay with <c>spec.values.sidecarInjectorWebhook.templates</c>, or the istiod chart's values
+        /// <c>sidecarInjectorWebhook.templates</c>. No profile is set, so it merges into the user's own IstioOperator.
+        /// </summary>
+        public static string Overlay(DikastesSidecarOptions options, OverlayFormat format)
+        {
+            var lines = new List<string>
+            {
+                "# Calico application layer policy: the dikastes injection templates (CalicoAlp, Calico " + options.CalicoVersion + ").",
+                "# Pods opt in with the annotation " + TemplatesAnnotation + ": " + WorkloadAnnotationValue + " (gateways: " + GatewayAnnotationValue + ").",
+            };
+            int indent;
+            if (format == OverlayFormat.IstioOperator)
+            {
+                lines.AddRange(new[] { "apiVersion: install.istio.io/v1alpha1", "kind: IstioOperator", "metadata:", "  name: calico-dikastes", "  namespace: istio-system", "spec:", "  values:", "    sidecarInjectorWebhook:", "      templates:" });
+                indent = 8;
+            }
+            else
+            {
+                lines.AddRange(new[] { "sidecarInjectorWebhook:", "  templates:" });
+                indent = 4;
+            }
+            foreach (var name in new[] { WorkloadTemplate, GatewayTemplate })
+            {
+                lines.Add(new string(' ', indent) + name + ": |");
+                lines.AddRange(Body(name, options).Select(l => new string(' ', indent + 2) + l));
+            }
+            return string.Join("\n", lines) + "\n";
+        }
+
         /// <summary>One template entry of the map: "  name: |" and its body at indent 4.</summary>
         internal static List<string> Entry(string name, DikastesSidecarOptions options)
         {

@@ -48,12 +48,15 @@ namespace CalicoAlp.Core.Injector
         public override string Name { get; }
         public string BackupName => InjectorBackup.NameFor(Name);
 
+        /// <summary>The Istio version to use when neither -IstioVersion nor the ConfigMap's values name it (istiod's image).</summary>
+        public string? IstioFallback { get; init; }
+
         public override async Task<ResourcePlan<InjectorConfigChange>> PlanAsync(KubeApi api, CancellationToken ct)
         {
             var current = await api.GetAsync(Type, Namespace, Name, ct).ConfigureAwait(false)
                 ?? throw new AlpException("IstioInjectorNotFound", AlpErrorKind.ObjectNotFound,
                     $"ConfigMap {Namespace}/{Name} was not found on context '{api.ContextName}'.", $"{Namespace}/{Name}")
-                { RecommendedAction = "Install Istio with sidecar injection (1.0-1.4), or pass the ConfigMap's namespace/name." };
+                { RecommendedAction = "Install Istio with sidecar injection, or pass the namespace (-Namespace) and revision (-Revision) of its injector." };
             var config = JsonFields.GetString(current, "data", "config")
                 ?? throw new AlpException("InjectorConfigMapInvalid", AlpErrorKind.InvalidData, $"ConfigMap {Namespace}/{Name} has no data.config.", $"{Namespace}/{Name}");
             var values = JsonFields.GetString(current, "data", "values");
@@ -63,6 +66,10 @@ namespace CalicoAlp.Core.Injector
             {
                 case InjectorLiveMode.Set:
                     var istio = string.IsNullOrWhiteSpace(_istioVersion) ? IstioTemplateVersion.Detect(config, values) : IstioTemplateVersion.Given(_istioVersion!);
+                    if (string.IsNullOrWhiteSpace(_istioVersion) && istio.Source.StartsWith("template shape", StringComparison.Ordinal) && ComponentVersion.TryParse(IstioFallback, out var fb))
+                    {
+                        istio = new IstioTemplateVersion(fb.ToString(), "istiod image");
+                    }
                     edit = InjectorTemplateEditor.Set(config, _options!, istio, values, _force, $"ConfigMap {Namespace}/{Name}");
                     break;
                 case InjectorLiveMode.Remove:

@@ -23,8 +23,10 @@ namespace CalicoAlp.Core.Injector
         /// ClusterInformation) and the image is calico/dikastes:v&lt;version&gt;.
         /// </summary>
         public static async Task<InjectorLivePlan> PlanAsync(KubeApi api, InjectorLiveMode mode, string? calicoVersion, string? image, string? istioVersion,
-            CancellationToken ct, string ns = InjectorConfigMapIntent.DefaultNamespace, string name = InjectorConfigMapIntent.DefaultName, bool force = false)
+            CancellationToken ct, string ns = InjectorConfigMapIntent.DefaultNamespace, string? revision = null, bool force = false)
         {
+            var name = await InjectorRevision.ResolveAsync(api, ns, revision, ct).ConfigureAwait(false);
+            revision = InjectorRevision.RevisionOf(name);
             DikastesSidecarOptions? options = null;
             string? source = null;
             if (mode == InjectorLiveMode.Set)
@@ -42,9 +44,57 @@ namespace CalicoAlp.Core.Injector
                 options = DikastesSidecarOptions.From(calicoVersion, image);
                 source ??= string.IsNullOrWhiteSpace(calicoVersion) ? "-DikastesImage tag" : "-CalicoVersion";
             }
-            var intent = new InjectorConfigMapIntent(mode, options, istioVersion, ns, name, force);
+            string? fallback = null;
+            if (string.IsNullOrWhiteSpace(istioVersion) && mode == InjectorLiveMode.Set && (revision is null or "default"))
+            {
+                // When the ConfigMap's values do not name the release, istiod's image does.
+                var notes = new List<string>();
+                (fallback, _) = await PrerequisiteChecker.DetectIstioVersionAsync(api, notes, ct).ConfigureAwait(false);
+            }
+            var intent = new InjectorConfigMapIntent(mode, options, istioVersion, ns, name, force) { IstioFallback = fallback };
             var plan = await intent.PlanAsync(api, ct).ConfigureAwait(false);
+            if (mode == InjectorLiveMode.Set && plan.Action == ChangeAction.Updated && plan.Payload!.Edit.IstioVersion.Minor is { } minor && DikastesTemplates.AppliesTo(plan.Payload.Edit.IstioVersion))
+            {
+                await CheckTemplatesMethodAsync(api, plan.Current, minor, ns, revision, force, ct).ConfigureAwait(false);
+            }
             return new InjectorLivePlan(plan, options, source);
+        }
+
+        public const string ManagedErrorId = "InjectorManagedByInstaller";
+
+        /// <summary>
+        /// Istio 1.22+: the dikastes templates need native sidecars, and a ConfigMap rendered by istioctl/the operator or
+        /// Helm loses a live edit on the next install or upgrade. Both refuse without <paramref name="force"/> (then warn).
+        /// </summary>
+        private static async Task CheckTemplatesMethodAsync(KubeApi api, System.Text.Json.Nodes.JsonObject? current, ComponentVersion istio, string ns, string? revision, bool force, CancellationToken ct)
+        {
+            var (manager, detail) = InstallManager.Of(current);
+            if (manager != InstallManagerKind.None)
+            {
+                var what = manager == InstallManagerKind.Helm ? "Helm" : "istioctl or the Istio operator";
+                var message = $"The injector ConfigMap on context '{api.ContextName}' is rendered by {what} ({detail}): the next install or upgrade replaces it and drops the dikastes templates.";
+                if (!force)
+                {
+                    throw new AlpException(ManagedErrorId, AlpErrorKind.InvalidOperation, message, api.ContextName)
+                    {
+                        RecommendedAction = $"Put the templates into the install instead: Set-IstioInjectorPatch -OverlayFormat {(manager == InstallManagerKind.Helm ? "HelmValues" : "IstioOperator")} -OutFile dikastes-overlay.yaml, " +
+                                            "then install with it (istioctl install -f your-operator.yaml -f dikastes-overlay.yaml, or helm upgrade istiod -f dikastes-overlay.yaml); or use -Force to edit the ConfigMap anyway.",
+                    };
+                }
+                api.Log.Warning(message + " (-Force: edited anyway.)");
+            }
+            var native = await NativeSidecarCheck.CheckAsync(api, istio, ns, revision, ct).ConfigureAwait(false);
+            api.Log.Verbose($"Native sidecars: {(native.Enabled is bool b ? (b ? "on" : "off") : "unknown")} ({native.Reason}).");
+            if (native.Enabled == false)
+            {
+                var refusal = NativeSidecarCheck.Refusal(api.ContextName, native);
+                if (!force) throw refusal;
+                api.Log.Warning(refusal.Message + " (-Force: templates added anyway.)");
+            }
+            else if (native.Enabled == null)
+            {
+                api.Log.Warning($"Could not tell whether native sidecars are on ({native.Reason}); Calico's dikastes templates need them (istio-proxy as an init container).");
+            }
         }
 
         /// <summary>
@@ -52,11 +102,11 @@ namespace CalicoAlp.Core.Injector
         /// the API server (the refusal is reported through the gate). After a Set it lists the pods still without dikastes.
         /// </summary>
         public static async Task<InjectorPatchResult?> ChangeAsync(ChangeRunner runner, InjectorLiveMode mode, string? calicoVersion, string? image, string? istioVersion,
-            bool showDiff, CancellationToken ct, string ns = InjectorConfigMapIntent.DefaultNamespace, string name = InjectorConfigMapIntent.DefaultName,
+            bool showDiff, CancellationToken ct, string ns = InjectorConfigMapIntent.DefaultNamespace, string? revision = null,
             bool force = false)
         {
             var api = runner.Api;
-            var live = await PlanAsync(api, mode, calicoVersion, image, istioVersion, ct, ns, name, force).ConfigureAwait(false);
+            var live = await PlanAsync(api, mode, calicoVersion, image, istioVersion, ct, ns, revision, force).ConfigureAwait(false);
             var edit = live.Edit;
             api.Log.Verbose($"{live.Plan.Intent.Display} on '{api.ContextName}': Istio {edit.IstioVersion}; dikastes before: {edit.StateBefore.Image ?? "none"}" +
                             (live.Options != null ? $"; Calico {live.Options.CalicoVersion} ({live.CalicoVersionSource}), image {live.Options.Image}" : "") + $"; {edit.Action}.");

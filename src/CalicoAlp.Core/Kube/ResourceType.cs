@@ -24,6 +24,7 @@ namespace CalicoAlp.Core.Kube
         public static readonly ResourceType StatefulSet = new("apps", "v1", "statefulsets", "StatefulSet", true);
         public static readonly ResourceType ReplicaSet = new("apps", "v1", "replicasets", "ReplicaSet", true);
         public static readonly ResourceType Job = new("batch", "v1", "jobs", "Job", true);
+        public static readonly ResourceType Node = new("", "v1", "nodes", "Node", false);
 
         public const string CalicoCrdGroup = "crd.projectcalico.org";
         public static readonly ResourceType FelixConfiguration = new(CalicoCrdGroup, "v1", "felixconfigurations", "FelixConfiguration", false);

@@ -41,10 +41,13 @@ namespace CalicoAlp.Cmdlets
         [ValidateNotNullOrEmpty]
         public string Path { get; set; } = "";
 
-        /// <summary>Where to write the resulting document (same format as the input; may be -Path itself).</summary>
-        [Parameter(Mandatory = true, ParameterSetName = OfflineSet)]
+        /// <summary>-OutFile of the derived cmdlet (Set has it in two parameter sets, Remove in one).</summary>
+        protected abstract string OutFilePath { get; }
+
+        /// <summary>The Istio revision whose injector ConfigMap (istio-sidecar-injector-&lt;rev&gt;) is edited; without it, the only one.</summary>
+        [Parameter(ParameterSetName = LiveSet)]
         [ValidateNotNullOrEmpty]
-        public string OutFile { get; set; } = "";
+        public string? Revision { get; set; }
 
         /// <summary>Adds the unified diff of data.config to the result.</summary>
         [Parameter]
@@ -68,10 +71,11 @@ namespace CalicoAlp.Cmdlets
                 ProcessLive();
                 return;
             }
+            if (ProcessOther()) return;
             try
             {
                 var input = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
-                var output = SessionState.Path.GetUnresolvedProviderPathFromPSPath(OutFile);
+                var output = SessionState.Path.GetUnresolvedProviderPathFromPSPath(OutFilePath);
                 if (!File.Exists(input))
                 {
                     throw new AlpException("InjectorFileNotFound", AlpErrorKind.ObjectNotFound, $"Cannot find the file '{input}'.", input);
@@ -118,13 +122,16 @@ namespace CalicoAlp.Cmdlets
             }
             catch (IOException ex)
             {
-                WriteError(new ErrorRecord(ex, "InjectorFileError", ErrorCategory.WriteError, OutFile));
+                WriteError(new ErrorRecord(ex, "InjectorFileError", ErrorCategory.WriteError, OutFilePath));
             }
             catch (UnauthorizedAccessException ex)
             {
-                WriteError(new ErrorRecord(ex, "InjectorFileError", ErrorCategory.PermissionDenied, OutFile));
+                WriteError(new ErrorRecord(ex, "InjectorFileError", ErrorCategory.PermissionDenied, OutFilePath));
             }
         }
+        /// <summary>Another parameter set of the derived cmdlet (Set's -OverlayFormat); true when it handled the record.</summary>
+        protected virtual bool ProcessOther() => false;
+
         private void WarnReplaced(System.Collections.Generic.IReadOnlyList<DikastesCustomization> replaced, string keptIn)
         {
             if (replaced.Count == 0) return;
@@ -143,7 +150,7 @@ namespace CalicoAlp.Cmdlets
             try
             {
                 var (calico, image, istio) = LiveOptions;
-                var result = Run(ct => InjectorLive.ChangeAsync(Changes(api), LiveMode, calico, image, istio, ShowDiff, ct, Namespace, force: ReplaceCustomized));
+                var result = Run(ct => InjectorLive.ChangeAsync(Changes(api), LiveMode, calico, image, istio, ShowDiff, ct, Namespace, Revision, force: ReplaceCustomized));
                 if (result == null) return;
                 if (!result.WhatIf)
                 {
@@ -166,7 +173,52 @@ namespace CalicoAlp.Cmdlets
     [OutputType(typeof(InjectorPatchResult))]
     public sealed class SetIstioInjectorPatchCommand : InjectorPatchCmdlet
     {
+        private const string OverlaySet = "Overlay";
         private DikastesSidecarOptions? _options;
+
+        /// <summary>Where to write the resulting document (offline: same format as the input, may be -Path itself; -OverlayFormat: the overlay).</summary>
+        [Parameter(Mandatory = true, ParameterSetName = OfflineSet)]
+        [Parameter(Mandatory = true, ParameterSetName = OverlaySet)]
+        [ValidateNotNullOrEmpty]
+        public string OutFile { get; set; } = "";
+
+        /// <summary>Istio 1.22+ installed by istioctl/the operator or Helm: write Calico's dikastes templates as an IstioOperator overlay or istiod Helm values to -OutFile instead of editing the cluster.</summary>
+        // A string, not Core's OverlayFormat: parameter types must load in PowerShell's context, and Core lives in the module's own.
+        [Parameter(Mandatory = true, ParameterSetName = OverlaySet)]
+        [ValidateSet(nameof(Core.Injector.OverlayFormat.IstioOperator), nameof(Core.Injector.OverlayFormat.HelmValues))]
+        public string OverlayFormat { get; set; } = "";
+
+        protected override string OutFilePath => OutFile;
+
+        protected override bool ProcessOther()
+        {
+            if (ParameterSetName != OverlaySet) return false;
+            try
+            {
+                var output = SessionState.Path.GetUnresolvedProviderPathFromPSPath(OutFile);
+                var text = DikastesTemplates.Overlay(_options!, Enum.Parse<OverlayFormat>(OverlayFormat, ignoreCase: true));
+                var same = File.Exists(output) && string.Equals(File.ReadAllText(output), text, StringComparison.Ordinal);
+                var written = false;
+                if (!same && ShouldProcess($"Write Calico's dikastes templates as {OverlayFormat} values to '{output}'.", $"Write the {OverlayFormat} overlay to '{output}'?", "Istio sidecar injector"))
+                {
+                    AtomicFile.WriteAllText(output, text, new UTF8Encoding(false));
+                    written = true;
+                }
+                WriteObject(new InjectorPatchResult(OfflineContext, output, same ? InjectorEditAction.Unchanged : InjectorEditAction.Created, new IstioTemplateVersion(DikastesTemplates.Since + "+", "-OverlayFormat"))
+                {
+                    CalicoVersion = _options!.CalicoVersion.ToString(),
+                    Image = _options.Image,
+                    OutFile = written || same ? output : null,
+                    WhatIf = !same && !written,
+                    Message = $"Pods opt in with {DikastesTemplates.TemplatesAnnotation}: {DikastesTemplates.WorkloadAnnotationValue} (gateways: {DikastesTemplates.GatewayAnnotationValue}); Add-AlpNamespace -Restart sets it.",
+                });
+            }
+            catch (AlpException ex)
+            {
+                Terminate(ex);
+            }
+            return true;
+        }
 
         /// <summary>The Calico version (felix-sync volume, securityContext, default image calico/dikastes:v&lt;version&gt;).</summary>
         [Parameter]
@@ -203,7 +255,7 @@ namespace CalicoAlp.Cmdlets
             {
                 if (IstioVersion != null) IstioTemplateVersion.Given(IstioVersion);
                 // live mode may take the Calico version from the cluster
-                if (ParameterSetName == OfflineSet || CalicoVersion != null || DikastesImage != null) _options = DikastesSidecarOptions.From(CalicoVersion, DikastesImage);
+                if (ParameterSetName != LiveSet || CalicoVersion != null || DikastesImage != null) _options = DikastesSidecarOptions.From(CalicoVersion, DikastesImage);
             }
             catch (AlpException ex)
             {
@@ -220,6 +272,13 @@ namespace CalicoAlp.Cmdlets
     [OutputType(typeof(InjectorPatchResult))]
     public sealed class RemoveIstioInjectorPatchCommand : InjectorPatchCmdlet
     {
+        /// <summary>Where to write the resulting document (same format as the input; may be -Path itself).</summary>
+        [Parameter(Mandatory = true, ParameterSetName = OfflineSet)]
+        [ValidateNotNullOrEmpty]
+        public string OutFile { get; set; } = "";
+
+        protected override string OutFilePath => OutFile;
+
         protected override DikastesSidecarOptions? Options => null;
 
         /// <summary>Puts back the config saved in the backup ConfigMap instead of removing the additions (live mode).</summary>

@@ -97,5 +97,46 @@ namespace CalicoAlp.Tests.Injector
             Assert.False(DikastesTemplates.IsPresent(set.After));
             Assert.True(InjectorTemplateEditor.Inspect(set.After).IsCompletelyPatched);
         }
+
+        private static YamlDotNet.RepresentationModel.YamlMappingNode Load(string text)
+        {
+            var stream = new YamlDotNet.RepresentationModel.YamlStream();
+            stream.Load(new StringReader(text));
+            return (YamlDotNet.RepresentationModel.YamlMappingNode)stream.Documents[0].RootNode;
+        }
+
+        private static YamlDotNet.RepresentationModel.YamlMappingNode At(YamlDotNet.RepresentationModel.YamlMappingNode node, params string[] path)
+        {
+            foreach (var key in path) node = (YamlDotNet.RepresentationModel.YamlMappingNode)node.Children[new YamlDotNet.RepresentationModel.YamlScalarNode(key)];
+            return node;
+        }
+
+        private static string Text(YamlDotNet.RepresentationModel.YamlMappingNode map, string key) =>
+            ((YamlDotNet.RepresentationModel.YamlScalarNode)map.Children[new YamlDotNet.RepresentationModel.YamlScalarNode(key)]).Value!;
+
+        [Fact]
+        public void The_istiooperator_overlay_has_the_templates_of_calicos_documented_istiooperator()
+        {
+            var docs = Load(SharedFiles.Read(Path.Combine(GenerationPair.Modern, "gen5_current-docs", "derived", "istio-operator-dikastes.v3.31.yaml")));
+            var ours = Load(DikastesTemplates.Overlay(DocsOptions, OverlayFormat.IstioOperator));
+            Assert.Equal("IstioOperator", ((YamlDotNet.RepresentationModel.YamlScalarNode)ours.Children[new YamlDotNet.RepresentationModel.YamlScalarNode("kind")]).Value);
+            var want = At(docs, "spec", "values", "sidecarInjectorWebhook", "templates");
+            var got = At(ours, "spec", "values", "sidecarInjectorWebhook", "templates");
+            Assert.Equal(want.Children.Count, got.Children.Count);
+            foreach (var name in new[] { "dikastes", "dikastes-gateway" }) Assert.Equal(Text(want, name), Text(got, name));
+            // no profile: it merges into the user's own IstioOperator
+            Assert.False(At(ours, "spec").Children.ContainsKey(new YamlDotNet.RepresentationModel.YamlScalarNode("profile")));
+            // and what istioctl renders from those values is the derived ConfigMap config
+            var derived = DikastesTemplates.Decode(SharedFiles.Read(Path.Combine(GenerationPair.Modern, "gen5_current-docs", "derived", "istio-1.28.1.istio-sidecar-injector.data.config.with-dikastes.txt")));
+            Assert.Equal(derived["dikastes"], Text(got, "dikastes"));
+        }
+
+        [Fact]
+        public void The_helm_values_overlay_has_the_same_templates()
+        {
+            var op = At(Load(DikastesTemplates.Overlay(DocsOptions, OverlayFormat.IstioOperator)), "spec", "values", "sidecarInjectorWebhook", "templates");
+            var helm = At(Load(DikastesTemplates.Overlay(DocsOptions, OverlayFormat.HelmValues)), "sidecarInjectorWebhook", "templates");
+            foreach (var name in new[] { "dikastes", "dikastes-gateway" }) Assert.Equal(Text(op, name), Text(helm, name));
+        }
     }
 }

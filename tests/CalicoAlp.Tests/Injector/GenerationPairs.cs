@@ -31,38 +31,11 @@ namespace CalicoAlp.Tests.Injector
 
         public override string ToString() => $"Istio {Istio} + {CalicoFile}";
 
-        private static string R(string folder, string file) => Path.Combine(folder, file).Replace('\\', '/');
-
-        public static IEnumerable<GenerationPair> All()
-        {
-            const string g1 = "gen1_v3.17-v3.19", g2 = "gen2_v3.20-v3.22", g3 = "gen3_v3.23", g4 = "gen4_v3.24-plus", g5 = "gen5_current-docs";
-            yield return new("1.6.8", "3.17.6", R(g1, "rendered-v3.17.6/istio-inject-configmap-1.6.yaml"));
-            yield return new("1.6.8", "3.19.4", R(g1, "rendered-v3.19.4/istio-inject-configmap-1.6.yaml"));
-            yield return new("1.6.8", "3.24.6", R(g4, "v3.24.6/manifests/alp/istio-inject-configmap-1.6.yaml"));
-            yield return new("1.6.8", "3.32.1", R(g4, "v3.32.1/manifests/alp/istio-inject-configmap-1.6.yaml"));
-            yield return new("1.7.4", "3.19.4", R(g1, "rendered-v3.19.4/istio-inject-configmap-1.7.yaml"));
-            yield return new("1.7.4", "3.20.6", R(g2, "rendered-v3.20.6/istio-inject-configmap-1.7.yaml"));
-            yield return new("1.7.4", "3.24.6", R(g4, "v3.24.6/manifests/alp/istio-inject-configmap-1.7.yaml"));
-            yield return new("1.7.4", "3.32.1", R(g4, "v3.32.1/manifests/alp/istio-inject-configmap-1.7.yaml"));
-            yield return new("1.9.6", "3.20.6", R(g2, "rendered-v3.20.6/istio-inject-configmap-1.9.yaml"));
-            yield return new("1.9.6", "3.22.5", R(g2, "rendered-v3.22.5/istio-inject-configmap-1.9.yaml"));
-            yield return new("1.9.6", "3.23.5", R(g3, "rendered-v3.23.5/istio-inject-configmap-1.9.yaml"));
-            yield return new("1.9.6", "3.24.6", R(g4, "v3.24.6/manifests/alp/istio-inject-configmap-1.9.yaml"));
-            yield return new("1.9.6", "3.32.1", R(g4, "v3.32.1/manifests/alp/istio-inject-configmap-1.9.yaml"));
-            yield return new("1.10.2", "3.20.6", R(g2, "rendered-v3.20.6/istio-inject-configmap-1.10.yaml"));
-            yield return new("1.10.2", "3.22.5", R(g2, "rendered-v3.22.5/istio-inject-configmap-1.10.yaml"));
-            yield return new("1.10.2", "3.23.5", R(g3, "rendered-v3.23.5/istio-inject-configmap-1.10.yaml"));
-            yield return new("1.10.2", "3.24.6", R(g4, "v3.24.6/manifests/alp/istio-inject-configmap-1.10.yaml"));
-            yield return new("1.10.2", "3.25.2", R(g4, "v3.25.2/manifests/alp/istio-inject-configmap-1.10.yaml"));
-            yield return new("1.10.2", "3.30.7", R(g4, "v3.30.7/manifests/alp/istio-inject-configmap-1.10.yaml"));
-            yield return new("1.10.2", "3.31.7", R(g5, "calico-v3.31.7/manifests/alp/istio-inject-configmap-1.10.yaml"));
-            yield return new("1.10.2", "3.32.1", R(g4, "v3.32.1/manifests/alp/istio-inject-configmap-1.10.yaml"));
-            yield return new("1.10.2", "3.33.0", R(g4, "master/manifests/alp/istio-inject-configmap-1.10.yaml"));
-            yield return new("1.15.2", "3.25.2", R(g4, "v3.25.2/manifests/alp/istio-inject-configmap-1.15.yaml"));
-            yield return new("1.15.2", "3.30.7", R(g4, "v3.30.7/manifests/alp/istio-inject-configmap-1.15.yaml"));
-            yield return new("1.15.2", "3.31.7", R(g5, "calico-v3.31.7/manifests/alp/istio-inject-configmap-1.15.yaml"));
-            yield return new("1.15.2", "3.32.1", R(g4, "v3.32.1/manifests/alp/istio-inject-configmap-1.15.yaml"));
-            yield return new("1.15.2", "3.33.0", R(g4, "master/manifests/alp/istio-inject-configmap-1.15.yaml"));
-        }
+        /// <summary>The pairs, from tests/data/generation-pairs.csv (the Pester suite reads the same table).</summary>
+        public static IEnumerable<GenerationPair> All() =>
+            File.ReadAllLines(Path.Combine(RepoPaths.Root, "tests", "data", "generation-pairs.csv")).Skip(1)
+                .Where(l => l.Trim().Length > 0)
+                .Select(l => l.Split(','))
+                .Select(f => new GenerationPair(f[0], f[1], f[2]));
     }
 }
