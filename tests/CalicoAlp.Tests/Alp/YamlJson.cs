@@ -52,6 +52,7 @@ namespace CalicoAlp.Tests.Alp
                     if (text is "true" or "True" or "TRUE") return JsonValue.Create(true);
                     if (text is "false" or "False" or "FALSE") return JsonValue.Create(false);
                     if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l)) return JsonValue.Create(l);
+                    if (System.Text.RegularExpressions.Regex.IsMatch(text, @"^-?[0-9]+\.[0-9]+$")) return JsonValue.Create(double.Parse(text, CultureInfo.InvariantCulture));
                     return JsonValue.Create(text);
                 default:
                     throw new NotSupportedException(node.GetType().Name);
