@@ -42,6 +42,7 @@ namespace CalicoAlp.Cmdlets
                              $"Istio {report.IstioVersion ?? "?"} ({report.IstioVersionSource ?? "not found"}), revision {report.IstioRevision ?? "?"}; " +
                              $"mTLS: {(report.MutualTls ? report.MutualTlsSource : "off")}.");
                 if (report.IstioRevisions.Count > 0) WriteVerbose($"Istio control planes: {string.Join("; ", report.IstioRevisions)}.");
+                if (report.MutualTlsApi != null) WriteVerbose($"mTLS read through {report.MutualTlsApi} in root namespace {report.MutualTlsRootNamespace}.");
                 if (report.Generation is { } g) WriteVerbose($"Generation: {g}; Calico's file {g.CalicoFilterFile}.");
                 foreach (var note in report.Notes) WriteVerbose(note);
                 if (!report.CalicoFound)
