@@ -244,6 +244,19 @@ namespace CalicoAlp.Core.Alp
             return (null, null);
         }
 
+        /// <summary>
+        /// The Istio version of the default revision (istiod or istio-pilot, else the only control plane), else from the
+        /// istio-sidecar-injector ConfigMap's values; (null, null) when neither is readable. Used by the injector editor.
+        /// </summary>
+        public static async Task<(string? Version, string? Source)> DetectIstioVersionAsync(KubeApi api, List<string> notes, CancellationToken ct)
+        {
+            var planes = await IstioControlPlane.FindAsync(api, AlpConstants.IstioNamespace, notes, ct).ConfigureAwait(false);
+            var plane = planes.FirstOrDefault(p => p.Revision == IstioControlPlane.DefaultRevision && p.Version != null)
+                        ?? (planes.Count == 1 ? planes[0] : null);
+            if (plane?.Version is { } v) return (v.ToString(), $"Deployment {AlpConstants.IstioNamespace}/{plane.Deployment} image {plane.Image}");
+            return await InjectorValuesVersionAsync(api, null, notes, ct).ConfigureAwait(false);
+        }
+
         /// <summary>The Istio version of a release (or revision) from the injector ConfigMap's values.global.tag.</summary>
         private static async Task<(string? Version, string? Source)> InjectorValuesVersionAsync(KubeApi api, string? revision, List<string> notes, CancellationToken ct)
         {
