@@ -9,6 +9,8 @@ namespace CalicoAlp.Core.Alp
         public const string ManagedByValue = "calicoalp";
         /// <summary>On FelixConfiguration default: the policySyncPathPrefix that was there before Enable (for Disable).</summary>
         public const string PreviousPrefixAnnotation = "calicoalp.io/previous-policy-sync-path-prefix";
+        /// <summary>On an object whose spec Enable replaced in place (the ext-authz EnvoyFilter of an earlier form): {"labelled":bool,"spec":...} before Enable, for Disable.</summary>
+        public const string PreviousSpecAnnotation = "calicoalp.io/previous-spec";
         public const string FelixConfigurationName = "default";
     }
 }

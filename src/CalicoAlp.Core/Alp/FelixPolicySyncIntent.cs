@@ -11,7 +11,7 @@ using CalicoAlp.Core.Results;
 namespace CalicoAlp.Core.Alp
 {
     /// <summary>
-    /// spec.policySyncPathPrefix on FelixConfiguration 'default' (crd.projectcalico.org/v1, Kubernetes datastore).
+    /// spec.policySyncPathPrefix on FelixConfiguration 'default' (crd.projectcalico.org/v1, or projectcalico.org/v3 where only that serves it).
     /// Enable sets it (creating 'default' if absent) and remembers the previous value in an annotation; Disable puts
     /// the previous value back (or removes the field). Writes are merge patches carrying the resourceVersion read.
     /// </summary>
@@ -19,12 +19,17 @@ namespace CalicoAlp.Core.Alp
     {
         private readonly string? _desiredPrefix; // null: disable
 
-        private FelixPolicySyncIntent(string? desiredPrefix) => _desiredPrefix = desiredPrefix;
+        private FelixPolicySyncIntent(string? desiredPrefix, ResourceType? type)
+        {
+            _desiredPrefix = desiredPrefix;
+            Type = type ?? ResourceType.FelixConfiguration;
+        }
 
-        public static FelixPolicySyncIntent Enable(string prefix) => new(prefix);
-        public static FelixPolicySyncIntent Disable() => new(null);
+        /// <param name="type">The type serving felixconfigurations (PrerequisiteChecker.FelixConfigurationTypeAsync); default crd.projectcalico.org/v1.</param>
+        public static FelixPolicySyncIntent Enable(string prefix, ResourceType? type = null) => new(prefix, type);
+        public static FelixPolicySyncIntent Disable(ResourceType? type = null) => new(null, type);
 
-        public override ResourceType Type => ResourceType.FelixConfiguration;
+        public override ResourceType Type { get; }
         public override string? Namespace => null;
         public override string Name => AlpConstants.FelixConfigurationName;
 

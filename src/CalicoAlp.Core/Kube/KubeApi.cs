@@ -27,6 +27,7 @@ namespace CalicoAlp.Core.Kube
         private readonly HttpClient _http;
         private readonly IOperationLog _log;
         private HashSet<string>? _groupVersions;
+        private readonly Dictionary<string, HashSet<string>> _resources = new(StringComparer.Ordinal);
 
         internal KubeApi(Kubernetes client, string contextName, string server, string? kubeconfig, IOperationLog log)
         {
@@ -151,6 +152,34 @@ namespace CalicoAlp.Core.Kube
                 _groupVersions = set;
             }
             return _groupVersions.Contains($"{group}/{version}");
+        }
+
+        /// <summary>
+        /// True when the API server serves the resource (plural) in group/version: discovery of the group-version's
+        /// resource list (readable by every authenticated user). A group can be served without the resource
+        /// (projectcalico.org/v3 by Calico's API server, felixconfigurations by Calico 3.32's native CRDs).
+        /// </summary>
+        public async Task<bool> ServesResourceAsync(string group, string version, string plural, CancellationToken ct)
+        {
+            if (!await ServesAsync(group, version, ct).ConfigureAwait(false)) return false;
+            var key = $"{group}/{version}";
+            if (!_resources.TryGetValue(key, out var names))
+            {
+                var (status, body) = await SendAsync(HttpMethod.Get, $"/apis/{group}/{version}", null, null, ct).ConfigureAwait(false);
+                if (status == HttpStatusCode.NotFound) return false;
+                Ensure(status, body, "discover", null, null, key);
+                names = new HashSet<string>(StringComparer.Ordinal);
+                if (ParseObject(body)["resources"] is JsonArray arr)
+                {
+                    foreach (var r in arr)
+                    {
+                        var n = r?["name"]?.GetValue<string>();
+                        if (n != null) names.Add(n);
+                    }
+                }
+                _resources[key] = names;
+            }
+            return names.Contains(plural);
         }
 
         /// <summary>The API server's version (GET /version), e.g. "v1.20.2".</summary>

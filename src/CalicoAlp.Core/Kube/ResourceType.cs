@@ -32,11 +32,19 @@ namespace CalicoAlp.Core.Kube
         public static readonly ResourceType CalicoNetworkPolicy = new(CalicoCrdGroup, "v1", "networkpolicies", "NetworkPolicy", true);
         public static readonly ResourceType CalicoGlobalNetworkPolicy = new(CalicoCrdGroup, "v1", "globalnetworkpolicies", "GlobalNetworkPolicy", false);
 
+        /// <summary>Calico's API group: served by Calico's API server (aggregated), or by the native CRDs of Calico 3.32's optional chart.</summary>
+        public const string CalicoV3Group = "projectcalico.org";
+        public static readonly ResourceType FelixConfigurationV3 = new(CalicoV3Group, "v3", "felixconfigurations", "FelixConfiguration", false);
+        public static readonly ResourceType ClusterInformationV3 = new(CalicoV3Group, "v3", "clusterinformations", "ClusterInformation", false);
+
         public const string IstioNetworkingGroup = "networking.istio.io";
         public static readonly ResourceType ServiceEntry = new(IstioNetworkingGroup, "v1alpha3", "serviceentries", "ServiceEntry", true);
         public static readonly ResourceType DestinationRule = new(IstioNetworkingGroup, "v1alpha3", "destinationrules", "DestinationRule", true);
         public static readonly ResourceType EnvoyFilter = new(IstioNetworkingGroup, "v1alpha3", "envoyfilters", "EnvoyFilter", true);
         public static readonly ResourceType MeshPolicy = new("authentication.istio.io", "v1alpha1", "meshpolicies", "MeshPolicy", false);
         public static readonly ResourceType PeerAuthentication = new("security.istio.io", "v1beta1", "peerauthentications", "PeerAuthentication", true);
+        /// <summary>security.istio.io/v1 (Istio 1.22+; v1beta1 is still served beside it in 1.28).</summary>
+        public static readonly ResourceType PeerAuthenticationV1 = new("security.istio.io", "v1", "peerauthentications", "PeerAuthentication", true);
+        public static readonly ResourceType IstioOperator = new("install.istio.io", "v1alpha1", "istiooperators", "IstioOperator", true);
     }
 }

@@ -7,7 +7,8 @@ namespace CalicoAlp.Cmdlets
 {
     /// <summary>
     /// Undoes Enable-CalicoAppLayerPolicy: deletes the authorization-service objects (those CalicoAlp created or that
-    /// still have Calico's spec) and restores FelixConfiguration 'default''s previous policySyncPathPrefix.
+    /// still have Calico's spec, of any generation), puts back the ext-authz EnvoyFilter Enable replaced in place (the
+    /// earlier form kept in an annotation) and restores FelixConfiguration 'default''s previous policySyncPathPrefix.
     /// </summary>
     [Cmdlet(VerbsLifecycle.Disable, "CalicoAppLayerPolicy", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
     [OutputType(typeof(ResourceChange))]
@@ -27,7 +28,8 @@ namespace CalicoAlp.Cmdlets
             var api = Connect();
             try
             {
-                var intents = AppLayerPolicySetup.DisableIntents(SkipAuthorizationService, Force);
+                var felixType = Run(ct => PrerequisiteChecker.FelixConfigurationTypeAsync(api, ct));
+                var intents = AppLayerPolicySetup.DisableIntents(SkipAuthorizationService, Force, felixType);
                 foreach (var outcome in Run(ct => Changes(api).RunAsync(intents, ct)))
                 {
                     if (outcome.Reported) WriteObject(outcome.ToResourceChange(api));

@@ -1,14 +1,15 @@
 using System.Management.Automation;
 using CalicoAlp.Core.Alp;
 using CalicoAlp.Core.Diagnostics;
+using CalicoAlp.Core.Generations;
 using CalicoAlp.Core.Results;
 
 namespace CalicoAlp.Cmdlets
 {
     /// <summary>
     /// Turns on Calico application layer policy: policySyncPathPrefix on FelixConfiguration 'default' and Calico's
-    /// authorization service (ServiceEntry, DestinationRule, EnvoyFilter) in istio-system, after checking that Calico
-    /// (Kubernetes datastore), Istio 1.0-1.4 and mutual TLS are there.
+    /// authorization service (ServiceEntry, DestinationRule, EnvoyFilter in the form of the Istio generation found) in
+    /// istio-system, after checking Calico (Kubernetes datastore), Istio (version, revision, not ambient) and mutual TLS.
     /// </summary>
     [Cmdlet(VerbsLifecycle.Enable, "CalicoAppLayerPolicy", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
     [OutputType(typeof(ResourceChange))]
@@ -22,7 +23,12 @@ namespace CalicoAlp.Cmdlets
         [Parameter]
         public SwitchParameter SkipAuthorizationService { get; set; }
 
-        /// <summary>Proceed although a prerequisite check failed (each failure is still reported as a warning).</summary>
+        /// <summary>The Istio revision (istio.io/rev of its istiod-&lt;rev&gt; Deployment) whose generation is applied, when several control planes run.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? Revision { get; set; }
+
+        /// <summary>Proceed although a prerequisite check failed (each failure is still reported as a warning); a refused Istio release gets the nearest generation's objects.</summary>
         [Parameter]
         public SwitchParameter Force { get; set; }
 
@@ -31,9 +37,13 @@ namespace CalicoAlp.Cmdlets
             var api = Connect();
             try
             {
-                var report = Run(ct => PrerequisiteChecker.CheckAsync(api, ct));
+                var report = Run(ct => PrerequisiteChecker.CheckAsync(api, Revision, ct));
                 WriteVerbose($"Kubernetes {report.KubernetesVersion ?? "?"}; Calico {report.CalicoVersion ?? "?"} ({report.CalicoVersionSource ?? "not found"}); " +
-                             $"Istio {report.IstioVersion ?? "?"} ({report.IstioVersionSource ?? "not found"}); mTLS: {(report.MutualTls ? report.MutualTlsSource : "off")}.");
+                             $"Istio {report.IstioVersion ?? "?"} ({report.IstioVersionSource ?? "not found"}), revision {report.IstioRevision ?? "?"}; " +
+                             $"mTLS: {(report.MutualTls ? report.MutualTlsSource : "off")}.");
+                if (report.IstioRevisions.Count > 0) WriteVerbose($"Istio control planes: {string.Join("; ", report.IstioRevisions)}.");
+                if (report.MutualTlsApi != null) WriteVerbose($"mTLS read through {report.MutualTlsApi} in root namespace {report.MutualTlsRootNamespace}.");
+                if (report.Generation is { } g) WriteVerbose($"Generation: {g}; Calico's file {g.CalicoFilterFile}.");
                 foreach (var note in report.Notes) WriteVerbose(note);
                 if (!report.CalicoFound)
                 {
@@ -44,17 +54,23 @@ namespace CalicoAlp.Cmdlets
                 {
                     if (!Force)
                     {
-                        Terminate(new AlpException("AlpPrerequisiteFailed", AlpErrorKind.NotInstalled,
+                        Terminate(new AlpException(report.Ambient ? "IstioAmbientMode" : "AlpPrerequisiteFailed", AlpErrorKind.NotInstalled,
                             $"Application layer policy cannot be enabled on context '{api.ContextName}': {string.Join(" ", report.Problems)}", api.ContextName)
                         { RecommendedAction = "Fix the prerequisites, or pass -Force to write the configuration anyway." });
                     }
                     foreach (var p in report.Problems) WriteWarning($"Continuing because of -Force: {p}");
+                    if (report.Generation is { Refusal: not null, Nearest: { } n })
+                    {
+                        WriteWarning($"Applying the Istio {n.Major}.{n.Minor} method: EnvoyFilter form {report.Generation.EnvoyFilter} ({report.Generation.CalicoFilterFile}).");
+                    }
                 }
+                foreach (var w in report.Warnings) WriteWarning(w);
                 if (PolicySyncPathPrefix != AlpConstants.DefaultPolicySyncPathPrefix)
                 {
                     WriteWarning($"policySyncPathPrefix '{PolicySyncPathPrefix}' differs from '{AlpConstants.DefaultPolicySyncPathPrefix}', the path the nodeagent volume driver (flexvolume/CSI) expects; Dikastes will not find Felix's socket unless the driver is configured to match.");
                 }
-                var intents = AppLayerPolicySetup.EnableIntents(PolicySyncPathPrefix, SkipAuthorizationService);
+                var intents = AppLayerPolicySetup.EnableIntents(PolicySyncPathPrefix, SkipAuthorizationService,
+                    report.Generation?.EnvoyFilter ?? EnvoyFilterForm.Filters, report.FelixConfigurationType);
                 foreach (var outcome in Run(ct => Changes(api).RunAsync(intents, ct)))
                 {
                     if (outcome.Reported) WriteObject(outcome.ToResourceChange(api));

@@ -38,7 +38,7 @@ namespace CalicoAlp.Tests.Unit
         public void Orders_numerically()
         {
             Assert.True(ComponentVersion.Parse("3.9.0") < ComponentVersion.Parse("3.10.0"));
-            Assert.True(ComponentVersion.Parse("1.4.2") < PrerequisiteChecker.FirstUnsupportedIstio);
+            Assert.True(ComponentVersion.Parse("1.4.2") < ComponentVersion.Parse("1.10.0"));
         }
     }
 }
