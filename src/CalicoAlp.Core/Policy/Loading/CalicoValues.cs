@@ -82,7 +82,7 @@ namespace CalicoAlp.Core.Policy.Loading
                     return $"'{text}' is not a port range: min is greater than max";
                 return null;
             }
-            if (IsDigits(text) || text[0] == '-' || text[0] == '+' || LooksNumeric(text)) return CheckPortNumber(text);
+            if (LooksNumeric(text)) return CheckPortNumber(text);
             if (text.Length > 15) return $"port name '{text}' is longer than 15 characters";
             bool letter = false;
             foreach (char c in text)
@@ -100,8 +100,8 @@ namespace CalicoAlp.Core.Policy.Loading
         private static string? CheckPortNumber(string text)
         {
             if (text.Length == 0) return "empty port number";
-            if (LooksNumeric(text) && !IsDigits(text)) return $"'{text}' is not a decimal port number (write ports in decimal)";
             if (text[0] == '-' || text[0] == '+') return $"'{text}' is not a port number 0..65535";
+            if (LooksNumeric(text) && !IsDigits(text)) return $"'{text}' is not a decimal port number (write ports in decimal)";
             if (!IsDigits(text)) return $"'{text}' is not a port number";
             if (text.Length > 5 || int.Parse(text, NumberStyles.None, CultureInfo.InvariantCulture) > 65535) return $"port {text} is above 65535";
             return null;

@@ -56,7 +56,9 @@ namespace CalicoAlp.Core.Policy.Loading
             {
                 throw new AlpException("PolicyPathNotFound", AlpErrorKind.ObjectNotFound, $"Policy path '{path}' does not exist.", path);
             }
-            return builder.Build();
+            var set = builder.Build();
+            CheckUnique(set);
+            return set;
         }
 
         /// <summary>
@@ -109,7 +111,9 @@ namespace CalicoAlp.Core.Policy.Loading
         {
             var builder = new Builder();
             LoadInto(builder, text, file);
-            return builder.Build();
+            var set = builder.Build();
+            CheckUnique(set);
+            return set;
         }
 
         /// <summary>
