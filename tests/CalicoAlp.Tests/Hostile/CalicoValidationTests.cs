@@ -131,6 +131,14 @@ namespace CalicoAlp.Tests.Hostile
         }
 
         [Fact]
+        public void Duplicate_JSON_keys_are_PolicyFileInvalid_not_a_raw_exception()
+        {
+            var ex = Refused("{\"apiVersion\": \"v1\", \"kind\": \"Namespace\", \"kind\": \"Namespace\", \"metadata\": {\"name\": \"x\"}}");
+            Assert.Equal("PolicyFileInvalid", ex.ErrorId);
+            Assert.Contains("f.yaml:1", ex.Message);
+        }
+
+        [Fact]
         public void An_unknown_action_is_refused()
         {
             var ex = Refused(Gnp("  - action: Permit\n"));
