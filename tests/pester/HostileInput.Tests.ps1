@@ -297,7 +297,9 @@ contexts:
     AfterAll { Stop-OwnedTestCluster }
 
     It 'no stream and no error record holds the sentinel: <Case>' -TestCases @(
-        @{ Index = 0 }, @{ Index = 1 }, @{ Index = 2 }, @{ Index = 3 }, @{ Index = 4 }, @{ Index = 5 }, @{ Index = 6 }, @{ Index = 7 }) {
+        @{ Index = 0; Case = 'bad token (401)' }, @{ Index = 1; Case = 'bad password (401)' }, @{ Index = 2; Case = 'bad client key' },
+        @{ Index = 3; Case = 'wrong CA' }, @{ Index = 4; Case = 'unreachable' }, @{ Index = 5; Case = 'exec plugin fails' },
+        @{ Index = 6; Case = 'token with a line break' }, @{ Index = 7; Case = 'insecure-skip-tls-verify' }) {
         $c = $script:cases[$Index]
         $r = Invoke-Leaky $c.Kc $sentinel
         $r.ExitCode | Should -Be 0 -Because $r.Output
