@@ -18,6 +18,8 @@ namespace CalicoAlp.Core.Diagnostics
         NotImplemented,
         /// <summary>A file could not be written (full disk, no permission, missing folder).</summary>
         WriteError,
+        /// <summary>A security check failed (the API server's certificate did not verify).</summary>
+        SecurityError,
     }
 
     /// <summary>

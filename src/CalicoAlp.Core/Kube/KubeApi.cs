@@ -41,6 +41,8 @@ namespace CalicoAlp.Core.Kube
 
         public string ContextName { get; }
         public string Server { get; }
+        /// <summary>The context's exec credential plugin command, if it has one (named in its errors).</summary>
+        public string? ExecCommand { get; init; }
         public string? Kubeconfig { get; }
         public IOperationLog Log => _log;
 
@@ -228,6 +230,10 @@ namespace CalicoAlp.Core.Kube
                 var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
                 return (response.StatusCode, text);
             }
+            catch (HttpRequestException ex) when (!ct.IsCancellationRequested && KubeCredentialErrors.IsTlsFailure(ex))
+            {
+                throw KubeCredentialErrors.ServerCertificate(ex, Server, ContextName);
+            }
             catch (HttpRequestException ex) when (!ct.IsCancellationRequested)
             {
                 var reason = ex.InnerException?.Message ?? ex.Message;
@@ -238,6 +244,10 @@ namespace CalicoAlp.Core.Kube
             catch (AlpException)
             {
                 throw;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException && !ct.IsCancellationRequested && KubeCredentialErrors.FromExec(ex, ContextName, ExecCommand) != null)
+            {
+                throw KubeCredentialErrors.FromExec(ex, ContextName, ExecCommand)!;
             }
             catch (Exception ex) when (ex is not OperationCanceledException && !ct.IsCancellationRequested && IsAuthFailure(ex))
             {

@@ -20,6 +20,7 @@ namespace CalicoAlp.Core.Kube
     {
         public static KubeApi Connect(KubeConnectionOptions options, IOperationLog log)
         {
+            KubernetesClientConfiguration.ExecTimeout = KubeCredentialErrors.ExecTimeout;
             var target = Resolve(options);
             var config = BuildConfig(target, options);
             if (options.SkipTlsVerify)
@@ -27,12 +28,42 @@ namespace CalicoAlp.Core.Kube
                 config.SkipTlsVerify = true;
                 log.Warning("TLS verification of the API server is turned off (-SkipTlsVerify).");
             }
+            else if (config.SkipTlsVerify)
+            {
+                // The user turned it off in the kubeconfig: honoured, as kubectl does, but never silently.
+                log.Warning($"TLS verification of the API server is turned off for context '{target.ContextName}': its cluster sets insecure-skip-tls-verify: true in the kubeconfig.");
+            }
+            var user = target.InCluster ? null : UserOf(target);
+            foreach (var (field, value) in new[] { ("token", config.AccessToken), ("password", config.Password), ("username", config.Username) })
+            {
+                if (KubeCredentialErrors.CheckHeaderText(value) is { } why)
+                    throw KubeCredentialErrors.Credential(target.ContextName, user?.Name, field, why);
+            }
             config.HttpClientTimeout = System.Threading.Timeout.InfiniteTimeSpan; // per-attempt timeouts are the RetryHandler's
             var retry = new RetryHandler(options, log);
             var logging = new ApiLogHandler(log);
-            var client = new Kubernetes(config, logging, retry);
+            Kubernetes client;
+            try
+            {
+                client = new Kubernetes(config, logging, retry); // loads the client certificate and key
+            }
+            catch (System.Security.Cryptography.CryptographicException ex)
+            {
+                throw KubeCredentialErrors.ClientCertificate(ex, target.ContextName, user?.Name);
+            }
             log.Verbose($"Using context '{target.ContextName}' ({target.Source}); API server {config.Host}.");
-            return new KubeApi(client, target.ContextName, config.Host ?? "", target.KubeconfigDisplay, log);
+            return new KubeApi(client, target.ContextName, config.Host ?? "", target.KubeconfigDisplay, log)
+            {
+                ExecCommand = user?.UserCredentials?.ExternalExecution?.Command,
+            };
+        }
+
+        /// <summary>The user entry of the target's context (null when it has none).</summary>
+        private static User? UserOf(KubeTarget target)
+        {
+            var merged = LoadMerged(target.Files);
+            var userName = merged.Contexts?.FirstOrDefault(c => c.Name == target.ContextName)?.ContextDetails?.User;
+            return merged.Users?.FirstOrDefault(u => u.Name == userName);
         }
 
         /// <summary>The kubeconfig files a call would use, the context, and where they came from.</summary>
@@ -70,6 +101,19 @@ namespace CalicoAlp.Core.Kube
                 throw new AlpException("KubeContextNotFound", AlpErrorKind.ObjectNotFound,
                     $"Context '{context}' is not in the kubeconfig ({string.Join(", ", files)}). Contexts: {ContextList(merged)}.", context);
             }
+            var details = merged.Contexts.First(c => c.Name == context).ContextDetails;
+            var clusterName = details?.Cluster;
+            if (string.IsNullOrEmpty(clusterName) || merged.Clusters == null || !merged.Clusters.Any(c => c.Name == clusterName))
+            {
+                throw new AlpException("KubeClusterNotFound", AlpErrorKind.ObjectNotFound,
+                    $"Context '{context}' names cluster '{clusterName}', which is not in the kubeconfig ({string.Join(", ", files)}).", context);
+            }
+            var userName = details?.User;
+            if (!string.IsNullOrEmpty(userName) && (merged.Users == null || !merged.Users.Any(u => u.Name == userName)))
+            {
+                throw new AlpException("KubeUserNotFound", AlpErrorKind.ObjectNotFound,
+                    $"Context '{context}' names user '{userName}', which is not in the kubeconfig ({string.Join(", ", files)}).", context);
+            }
             return new KubeTarget(files, context, source, false);
         }
 
@@ -101,10 +145,11 @@ namespace CalicoAlp.Core.Kube
                     .ToList();
                 foreach (var f in explicitFiles)
                 {
-                    if (!File.Exists(f))
+                    if (!File.Exists(f) && !Directory.Exists(f))
                     {
                         throw new AlpException("KubeconfigNotFound", AlpErrorKind.ObjectNotFound, $"Kubeconfig file '{f}' does not exist.", f);
                     }
+                    IO.InputFile.RequireRegular(f, "kubeconfig"); // a folder, FIFO or device: InputNotRegularFile
                 }
                 source = "-Kubeconfig";
                 return explicitFiles;
@@ -131,7 +176,7 @@ namespace CalicoAlp.Core.Kube
                 K8SConfiguration? merged = null;
                 foreach (var file in files)
                 {
-                    var one = KubernetesClientConfiguration.LoadKubeConfig(new FileInfo(file), useRelativePaths: false);
+                    var one = LoadOne(file);
                     AbsolutizePaths(one, Path.GetDirectoryName(Path.GetFullPath(file)) ?? ".");
                     if (merged == null)
                     {
@@ -150,6 +195,58 @@ namespace CalicoAlp.Core.Kube
                 throw new AlpException("KubeconfigInvalid", AlpErrorKind.InvalidData,
                     $"Cannot read the kubeconfig ({string.Join(", ", files)}): {ex.Message}", files[0], ex);
             }
+        }
+
+        /// <summary>
+        /// One kubeconfig file, read through <see cref="IO.InputFile"/> (regular file, size limit, strict UTF-8) and
+        /// checked against the YAML limits (depth, alias expansion, documents) before KubernetesClient deserialises it.
+        /// </summary>
+        private static K8SConfiguration LoadOne(string file)
+        {
+            var text = IO.InputFile.ReadText(file, "kubeconfig");
+            if (string.IsNullOrWhiteSpace(text))
+            {
+                throw new AlpException("KubeconfigInvalid", AlpErrorKind.InvalidData, $"The kubeconfig {file} is empty.", file)
+                { RecommendedAction = "Pass a kubeconfig with clusters, users and contexts (kubectl config view shows yours)." };
+            }
+            try
+            {
+                var parser = new Yaml.NestingLimitParser(new YamlDotNet.Core.Parser(new StringReader(text)), InputLimits.DocumentNesting);
+                while (parser.MoveNext())
+                {
+                }
+            }
+            catch (Yaml.NestingTooDeepException ex)
+            {
+                throw ex.ToAlpException(file);
+            }
+            catch (Yaml.YamlLimitException ex)
+            {
+                throw ex.ToAlpException(file);
+            }
+            catch (YamlDotNet.Core.YamlException ex)
+            {
+                var where = ex.Start.Line > 0 ? $"{file}:{ex.Start.Line}" : file;
+                throw new AlpException("KubeconfigInvalid", AlpErrorKind.InvalidData, $"{where}: the kubeconfig is not valid YAML: {ex.Message}", where, ex);
+            }
+            K8SConfiguration? config;
+            try
+            {
+                using var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text));
+                config = KubernetesClientConfiguration.LoadKubeConfig(stream);
+            }
+            catch (Exception ex) when (ex is not AlpException)
+            {
+                var line = ex is YamlDotNet.Core.YamlException ye && ye.Start.Line > 0 ? $":{ye.Start.Line}" : "";
+                throw new AlpException("KubeconfigInvalid", AlpErrorKind.InvalidData,
+                    $"{file}{line}: not a kubeconfig (a field has the wrong type or shape).", file + line, ex)
+                { RecommendedAction = "Compare it with `kubectl config view`: clusters, users and contexts are lists of {name, ...} objects." };
+            }
+            if (config == null)
+            {
+                throw new AlpException("KubeconfigInvalid", AlpErrorKind.InvalidData, $"The kubeconfig {file} holds no configuration.", file);
+            }
+            return config;
         }
 
         private static List<T> MergeNamed<T>(IEnumerable<T>? first, IEnumerable<T>? second, Func<T, string> name)
@@ -188,6 +285,14 @@ namespace CalicoAlp.Core.Kube
                 }
                 var merged = LoadMerged(target.Files);
                 return KubernetesClientConfiguration.BuildConfigFromConfigObject(merged, target.ContextName);
+            }
+            catch (System.Security.Cryptography.CryptographicException ex)
+            {
+                throw KubeCredentialErrors.ClientCertificate(ex, target.ContextName, UserOf(target)?.Name);
+            }
+            catch (Exception ex) when (ex is not AlpException && KubeCredentialErrors.FromExec(ex, target.ContextName, UserOf(target)?.UserCredentials?.ExternalExecution?.Command) is { } exec)
+            {
+                throw exec;
             }
             catch (Exception ex) when (ex is not AlpException)
             {

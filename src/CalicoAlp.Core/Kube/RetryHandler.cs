@@ -61,7 +61,8 @@ namespace CalicoAlp.Core.Kube
                 }
                 catch (HttpRequestException ex) when (!cancellationToken.IsCancellationRequested)
                 {
-                    if (attempt >= _options.MaxRetries)
+                    // A certificate that does not verify will not verify on a retry either.
+                    if (attempt >= _options.MaxRetries || KubeCredentialErrors.IsTlsFailure(ex))
                     {
                         throw;
                     }

@@ -40,6 +40,11 @@ namespace CalicoAlp.Cmdlets
             {
                 throw new PipelineStoppedException();
             }
+            catch (Exception ex) when (!_cts.IsCancellationRequested && ExceptionMapping.ToAlp(ex is AggregateException { InnerException: { } inner } ? inner : ex) is { } mapped)
+            {
+                // A raw .NET exception (I/O, parsing, HTTP, timeout) becomes our error with an id, category and target.
+                throw mapped;
+            }
         }
 
         protected void Run(Func<CancellationToken, Task> work) =>
@@ -58,6 +63,7 @@ namespace CalicoAlp.Cmdlets
             AlpErrorKind.NotInstalled => ErrorCategory.NotInstalled,
             AlpErrorKind.NotImplemented => ErrorCategory.NotImplemented,
             AlpErrorKind.WriteError => ErrorCategory.WriteError,
+            AlpErrorKind.SecurityError => ErrorCategory.SecurityError,
             _ => ErrorCategory.InvalidOperation,
         };
 

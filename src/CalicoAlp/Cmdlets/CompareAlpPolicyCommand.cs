@@ -128,13 +128,13 @@ namespace CalicoAlp.Cmdlets
             {
                 var behavior = CalicoBehavior.Parse(CalicoVersion);
                 var difference = ComparedSets.Load(PolicySetRole.Difference,
-                    ProviderPaths.Resolve(this, DifferencePolicyPath, "PolicyPathNotFound", "Difference policy path"));
+                    ProviderPaths.Resolve(this, DifferencePolicyPath, "PolicyPathNotFound", "Difference policy path"), CancellationToken, WriteWarning);
                 PolicySet reference;
                 string referenceSource;
                 if (ReferencePolicyPath != null)
                 {
                     reference = ComparedSets.Load(PolicySetRole.Reference,
-                        ProviderPaths.Resolve(this, ReferencePolicyPath, "PolicyPathNotFound", "Reference policy path"));
+                        ProviderPaths.Resolve(this, ReferencePolicyPath, "PolicyPathNotFound", "Reference policy path"), CancellationToken, WriteWarning);
                     referenceSource = "files";
                 }
                 else
@@ -168,6 +168,10 @@ namespace CalicoAlp.Cmdlets
             catch (AlpException ex)
             {
                 Terminate(ex);
+            }
+            catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
+            {
+                throw new PipelineStoppedException(); // Ctrl+C while the policy files were read
             }
         }
 

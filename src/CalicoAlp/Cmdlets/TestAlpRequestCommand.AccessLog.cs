@@ -28,7 +28,8 @@ namespace CalicoAlp.Cmdlets
                 }
                 var p = RequestParameters.FromCommand(this, MyInvocation.BoundParameters.Keys);
                 var paths = p.PolicyPath;
-                engine = Engines.ForFiles(SessionState.Path.CurrentLocation.Path + "\u0001" + string.Join("\u0001", paths), () => ResolvePaths(paths), Engines.Behavior(p.CalicoVersion));
+                engine = Engines.ForFiles(SessionState.Path.CurrentLocation.Path + "\u0001" + string.Join("\u0001", paths), () => ResolvePaths(paths), Engines.Behavior(p.CalicoVersion),
+                    CancellationToken, WriteWarning);
                 replayer = new AccessLogReplayer(engine, new AlpRequestBuilder(engine, WriteWarning).ReplayOptions(p.ToFields()));
                 files = AccessLogReplayer.ExpandFiles(ResolveLogPaths());
             }
@@ -36,6 +37,10 @@ namespace CalicoAlp.Cmdlets
             {
                 Terminate(ex);
                 return;
+            }
+            catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
+            {
+                throw new PipelineStoppedException(); // Ctrl+C while the policy files were read
             }
             var sink = new CmdletSink(this, SummaryOnly.IsPresent);
             ReplaySummary summary;

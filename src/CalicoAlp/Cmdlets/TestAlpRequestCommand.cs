@@ -228,13 +228,18 @@ namespace CalicoAlp.Cmdlets
                             "-Source and -Destination name live pods: omit -PolicyPath to read policies and pods from the cluster, or describe the workloads with -Source*/-Destination* parameters.", "PolicyPath");
                     }
                     var paths = p.PolicyPath;
-                    engine = Engines.ForFiles(SessionState.Path.CurrentLocation.Path + "\u0001" + string.Join("\u0001", paths), () => ResolvePaths(paths), behavior);
+                    engine = Engines.ForFiles(SessionState.Path.CurrentLocation.Path + "\u0001" + string.Join("\u0001", paths), () => ResolvePaths(paths), behavior,
+                        CancellationToken, WriteWarning);
                 }
             }
             catch (AlpException ex)
             {
                 Terminate(ex);
                 return;
+            }
+            catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
+            {
+                throw new PipelineStoppedException(); // Ctrl+C while the policy files were read
             }
             try
             {

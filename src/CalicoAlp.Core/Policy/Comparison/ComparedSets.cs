@@ -33,21 +33,17 @@ namespace CalicoAlp.Core.Policy.Comparison
         public bool Identical { get; }
 
         /// <summary>The files or folders of one side merged (in order); a bad file stops with an error naming the side.</summary>
-        public static PolicySet Load(PolicySetRole role, IEnumerable<string> paths)
+        public static PolicySet Load(PolicySetRole role, IEnumerable<string> paths,
+            System.Threading.CancellationToken cancellationToken = default, System.Action<string>? warning = null)
         {
-            var set = PolicySet.Empty;
-            foreach (var p in paths)
+            try
             {
-                try
-                {
-                    set = set.Merge(PolicyLoader.LoadPath(p));
-                }
-                catch (AlpException ex)
-                {
-                    throw InRole(role, ex);
-                }
+                return PolicyLoader.LoadPaths(paths, cancellationToken, warning);
             }
-            return set;
+            catch (AlpException ex)
+            {
+                throw InRole(role, ex);
+            }
         }
 
         /// <summary>The error <paramref name="ex"/> with the side it came from in front of its message (same id, kind and target).</summary>

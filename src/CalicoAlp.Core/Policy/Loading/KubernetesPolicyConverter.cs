@@ -169,6 +169,7 @@ namespace CalicoAlp.Core.Policy.Loading
                         PortSpec? port = null;
                         if (!string.IsNullOrEmpty(portText))
                         {
+                            if (ctx.Positions && CalicoValues.CheckPort(portText) is { } why) throw ctx.Invalid(YamlFields.Get(pm, "port"), qp + ".port", why);
                             port = PolicyLoader.ParsePort(portText);
                             if (port == null || (port.Min != port.Max && !port.IsNamed)) throw ctx.Invalid(pm, qp + ".port", $"'{portText}' is not a port number or name");
                             if (endPort != null)
@@ -219,6 +220,7 @@ namespace CalicoAlp.Core.Policy.Loading
                 var cidr = YamlFields.Str(ctx, ipBlock, "cidr", path + ".ipBlock.cidr");
                 if (string.IsNullOrEmpty(cidr) || !Evaluation.CidrRange.TryParse(cidr, out _))
                     throw ctx.Invalid(ipBlock, path + ".ipBlock.cidr", $"'{cidr}' is not a CIDR");
+                if (ctx.Positions && CalicoValues.CheckNet(cidr) is { } why) throw ctx.Invalid(YamlFields.Get(ipBlock, "cidr"), path + ".ipBlock.cidr", why);
                 var except = YamlFields.StrList(ctx, ipBlock, "except", path + ".ipBlock.except");
                 return new EntityRuleDef { Nets = [cidr], NotNets = except };
             }

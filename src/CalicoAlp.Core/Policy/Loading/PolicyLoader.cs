@@ -2,7 +2,9 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Threading;
 using CalicoAlp.Core.Diagnostics;
+using CalicoAlp.Core.IO;
 using CalicoAlp.Core.Policy.Model;
 using CalicoAlp.Core.Policy.Selectors;
 using CalicoAlp.Core.Yaml;
@@ -23,8 +25,12 @@ namespace CalicoAlp.Core.Policy.Loading
         private const string K8sNetworking = "networking.k8s.io/v1";
         private const string K8sCore = "v1";
 
-        /// <summary>Loads one file or a folder (recursively: *.yaml, *.yml, *.json in ordinal path order).</summary>
-        public static PolicySet LoadPath(string path)
+        /// <summary>
+        /// Loads one file or a folder (recursively: *.yaml, *.yml, *.json in ordinal path order). Each file is read through
+        /// <see cref="InputFile"/> (regular files only, size limit, strict UTF-8); <paramref name="cancellationToken"/>
+        /// stops a long load (OperationCanceledException); <paramref name="warning"/> hears about files that hold no object.
+        /// </summary>
+        public static PolicySet LoadPath(string path, CancellationToken cancellationToken = default, Action<string>? warning = null)
         {
             var builder = new Builder();
             if (Directory.Exists(path))
@@ -40,28 +46,63 @@ namespace CalicoAlp.Core.Policy.Loading
                     }
                 }
                 files.Sort(StringComparer.Ordinal);
-                foreach (var f in files) LoadInto(builder, Read(f), f);
+                foreach (var f in files) LoadFile(builder, f, cancellationToken, warning);
             }
             else if (File.Exists(path))
             {
-                LoadInto(builder, Read(path), path);
+                LoadFile(builder, path, cancellationToken, warning);
             }
             else
             {
                 throw new AlpException("PolicyPathNotFound", AlpErrorKind.ObjectNotFound, $"Policy path '{path}' does not exist.", path);
             }
-            return builder.Build();
+            var set = builder.Build();
+            CheckUnique(set);
+            return set;
         }
 
-        private static string Read(string file)
+        /// <summary>
+        /// Every path (file or folder) loaded into one set, which must not define one policy, tier or profile twice
+        /// (Calico stores one object per name: error DuplicatePolicyName naming both places).
+        /// </summary>
+        public static PolicySet LoadPaths(IEnumerable<string> paths, CancellationToken cancellationToken = default, Action<string>? warning = null)
         {
-            try
+            var set = PolicySet.Empty;
+            foreach (var p in paths) set = set.Merge(LoadPath(p, cancellationToken, warning));
+            CheckUnique(set);
+            return set;
+        }
+
+        /// <summary>Throws DuplicatePolicyName when two policies (same kind and namespace), tiers or profiles share a name.</summary>
+        public static void CheckUnique(PolicySet set)
+        {
+            var seen = new Dictionary<string, SourceLocation>(StringComparer.Ordinal);
+            void Add(string what, string key, string shown, SourceLocation at)
             {
-                return File.ReadAllText(file);
+                if (seen.TryGetValue(what + "\n" + key, out var first))
+                {
+                    throw new AlpException("DuplicatePolicyName", AlpErrorKind.InvalidData,
+                        $"{at}: {what} '{shown}' is defined twice (first at {first}); Calico holds one object per name, so the cluster would keep only one of them.",
+                        at.ToString())
+                    {
+                        RecommendedAction = "Remove or rename one of them (a later `kubectl apply` of the same name replaces the earlier object).",
+                    };
+                }
+                seen[what + "\n" + key] = at;
             }
-            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            foreach (var p in set.Policies) Add(p.Kind.ToString(), (p.Namespace ?? "") + "/" + p.Name, p.DisplayName, p.Location);
+            foreach (var t in set.Tiers) Add("Tier", t.Name, t.Name, t.Location);
+            foreach (var pr in set.Profiles) Add("Profile", pr.Name, pr.Name, pr.Location);
+        }
+
+        private static void LoadFile(Builder builder, string file, CancellationToken cancellationToken, Action<string>? warning)
+        {
+            var text = InputFile.ReadText(file, "policy file", cancellationToken);
+            int before = builder.Count;
+            LoadInto(builder, text, file, true, cancellationToken);
+            if (builder.Count == before)
             {
-                throw new AlpException("PolicyFileUnreadable", AlpErrorKind.InvalidOperation, $"{file}: cannot read: {ex.Message}", file, ex);
+                warning?.Invoke($"{file}: the file holds no objects (it is empty or only comments); nothing in it is evaluated.");
             }
         }
 
@@ -70,7 +111,9 @@ namespace CalicoAlp.Core.Policy.Loading
         {
             var builder = new Builder();
             LoadInto(builder, text, file);
-            return builder.Build();
+            var set = builder.Build();
+            CheckUnique(set);
+            return set;
         }
 
         /// <summary>
@@ -95,7 +138,7 @@ namespace CalicoAlp.Core.Policy.Loading
             return builder.Build();
         }
 
-        private static void LoadInto(Builder builder, string text, string file, bool positions = true)
+        private static void LoadInto(Builder builder, string text, string file, bool positions = true, CancellationToken cancellationToken = default)
         {
             var stream = new YamlStream();
             var trimmed = text.TrimStart();
@@ -108,11 +151,23 @@ namespace CalicoAlp.Core.Policy.Loading
             try
             {
                 // Depth is bounded at the event level, before YamlStream recurses into the nodes.
-                stream.Load(new NestingLimitParser(new Parser(new StringReader(text)), InputLimits.DocumentNesting));
+                stream.Load(new NestingLimitParser(new Parser(new StringReader(text)), InputLimits.DocumentNesting,
+                    InputLimits.MaxYamlNodes, InputLimits.MaxYamlDocuments, cancellationToken));
             }
             catch (NestingTooDeepException ex)
             {
                 throw ex.ToAlpException(file, positions);
+            }
+            catch (YamlLimitException ex)
+            {
+                throw ex.ToAlpException(file, positions);
+            }
+            catch (ArgumentException ex)
+            {
+                // YamlMappingNode refuses a key it already holds (JSON and YAML both forbid duplicate keys).
+                int line = SyntaxErrorLine(text);
+                string where = line > 0 ? $"{file}:{line}" : file;
+                throw new AlpException("PolicyFileInvalid", AlpErrorKind.InvalidData, $"{where}: not valid YAML/JSON: {ex.Message}", where, ex);
             }
             catch (Exception ex) when (ex is YamlException || ex is InvalidOperationException)
             {
@@ -533,6 +588,7 @@ namespace CalicoAlp.Core.Policy.Loading
                 return new ProtocolSpec(null, n);
             }
             if (text.Length == 0) throw ctx.Invalid(node, path, "empty protocol");
+            if (ctx.Positions && CalicoValues.CheckProtocolName(text) is { } why) throw ctx.Invalid(node, path, why);
             return new ProtocolSpec(text.ToLowerInvariant(), null);
         }
 
@@ -551,6 +607,13 @@ namespace CalicoAlp.Core.Policy.Loading
             if (!string.IsNullOrEmpty(single)) nets.Add(single);
             var singleNot = YamlFields.Str(ctx, e, "notNet", path + ".notNet");
             if (!string.IsNullOrEmpty(singleNot)) notNets.Add(singleNot);
+            if (ctx.Positions)
+            {
+                CheckNets(ctx, e, "nets", path);
+                CheckNets(ctx, e, "notNets", path);
+                CheckNets(ctx, e, "net", path);
+                CheckNets(ctx, e, "notNet", path);
+            }
             ServiceAccountMatchDef? sa = null;
             var saMap = YamlFields.Map(ctx, e, "serviceAccounts", path + ".serviceAccounts");
             if (saMap != null)
@@ -573,6 +636,24 @@ namespace CalicoAlp.Core.Policy.Loading
             };
         }
 
+        /// <summary>Each CIDR of <paramref name="key"/> (a list, or the single net/notNet) checked as Calico checks it.</summary>
+        private static void CheckNets(DocContext ctx, YamlMappingNode e, string key, string path)
+        {
+            var node = YamlFields.Get(e, key);
+            if (node is YamlScalarNode single)
+            {
+                if (CalicoValues.CheckNet(single.Value ?? "") is { } why) throw ctx.Invalid(single, $"{path}.{key}", why);
+                return;
+            }
+            if (node is not YamlSequenceNode seq) return;
+            int i = 0;
+            foreach (var item in seq.Children)
+            {
+                if (item is YamlScalarNode s && CalicoValues.CheckNet(s.Value ?? "") is { } why) throw ctx.Invalid(item, $"{path}.{key}[{i}]", why);
+                i++;
+            }
+        }
+
         private static List<PortSpec> ReadPorts(DocContext ctx, YamlMappingNode e, string key, string path)
         {
             var result = new List<PortSpec>();
@@ -583,6 +664,7 @@ namespace CalicoAlp.Core.Policy.Loading
             {
                 string ip = $"{path}[{i}]";
                 var text = YamlFields.ScalarText(ctx, item, ip);
+                if (ctx.Positions && CalicoValues.CheckPort(text) is { } why) throw ctx.Invalid(item, ip, why);
                 result.Add(ParsePort(text) ?? throw ctx.Invalid(item, ip, $"'{text}' is not a port, a range 'min:max' or a port name"));
                 i++;
             }
@@ -622,6 +704,9 @@ namespace CalicoAlp.Core.Policy.Loading
             public List<NamespaceDef> Namespaces { get; } = new();
             public List<ServiceAccountDef> ServiceAccounts { get; } = new();
             public List<PodDef> Pods { get; } = new();
+
+            /// <summary>Objects read so far (to notice a file that held none).</summary>
+            public int Count => Tiers.Count + Policies.Count + Profiles.Count + Namespaces.Count + ServiceAccounts.Count + Pods.Count;
 
             public PolicySet Build() => new()
             {

@@ -77,7 +77,10 @@ namespace CalicoAlp.Core.Policy.Replay
             return ip;
         }
 
-        /// <summary>Files, folders (every file below, sorted) in the order given.</summary>
+        /// <summary>
+        /// Files, folders (every file below, sorted) in the order given. Each must be a regular file: a FIFO or a device
+        /// (/dev/zero, /dev/urandom) is refused here, before anything is read (InputNotRegularFile).
+        /// </summary>
         public static List<string> ExpandFiles(IEnumerable<string> paths)
         {
             var files = new List<string>();
@@ -94,6 +97,7 @@ namespace CalicoAlp.Core.Policy.Replay
                     files.Add(p);
                 }
             }
+            foreach (var f in files) IO.InputFile.RequireRegular(f, "access log");
             return files;
         }
 
@@ -170,9 +174,37 @@ namespace CalicoAlp.Core.Policy.Replay
                     long lineNo = 0;
                     int start = 0, end = 0;
                     bool eof = false;
+                    bool skipping = false; // inside a line longer than the limit: drop bytes up to its end
                     while (true)
                     {
                         int nl = buffer.AsSpan(start, end - start).IndexOf((byte)'\n');
+                        if (skipping)
+                        {
+                            if (nl < 0)
+                            {
+                                start = end = 0;
+                                if (eof) break;
+                                cancellationToken.ThrowIfCancellationRequested();
+                                int r = stream.Read(buffer, 0, buffer.Length);
+                                if (r == 0) eof = true;
+                                end = r;
+                                doneBytes += r;
+                                continue;
+                            }
+                            start += nl + 1;
+                            skipping = false;
+                            continue;
+                        }
+                        if (nl < 0 && !eof && end - start >= Diagnostics.InputLimits.MaxAccessLogLineBytes)
+                        {
+                            // An endless line (a binary file, /dev/zero copied to a file): reported once, never held whole.
+                            summary.Lines++;
+                            summary.Errors++;
+                            sink.Error(file, ++lineNo, $"line longer than {Diagnostics.InputLimits.MaxAccessLogLineBytes / 1024} KiB (not an access log line); skipped");
+                            skipping = true;
+                            start = end = 0;
+                            continue;
+                        }
                         if (nl < 0)
                         {
                             if (eof)

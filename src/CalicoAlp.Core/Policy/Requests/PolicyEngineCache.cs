@@ -41,7 +41,8 @@ namespace CalicoAlp.Core.Policy.Requests
         /// The engine of policy files. <paramref name="source"/> names the paths as given (with whatever they are relative to);
         /// <paramref name="resolve"/> turns them into files or folders the first time that source is seen.
         /// </summary>
-        public PolicyEngine ForFiles(string source, Func<IReadOnlyList<string>> resolve, CalicoBehavior behavior)
+        public PolicyEngine ForFiles(string source, Func<IReadOnlyList<string>> resolve, CalicoBehavior behavior,
+            System.Threading.CancellationToken cancellationToken = default, Action<string>? warning = null)
         {
             if (_lastEngine != null && ReferenceEquals(behavior, _lastBehavior) && string.Equals(source, _lastSource, StringComparison.Ordinal)) return _lastEngine;
             if (!_files.TryGetValue(source, out var files))
@@ -56,8 +57,9 @@ namespace CalicoAlp.Core.Policy.Requests
                 foreach (var p in files)
                 {
                     _verbose?.Invoke($"Loading policy from {p}");
-                    set = set.Merge(PolicyLoader.LoadPath(p));
+                    set = set.Merge(PolicyLoader.LoadPath(p, cancellationToken, warning));
                 }
+                PolicyLoader.CheckUnique(set);
                 engine = PolicyEngine.Compile(set, behavior);
                 _verbose?.Invoke($"Compiled {set.Policies.Count} policies, {set.Profiles.Count} profiles, {engine.IpSetCount} selector IP sets for Calico {behavior}");
                 _engines[key] = engine;
