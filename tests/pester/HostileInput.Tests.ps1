@@ -175,6 +175,43 @@ Describe 'Compare-AlpPolicy and access logs refuse hostile input the same way' {
     }
 }
 
+Describe 'Hostile injector files for Set-IstioInjectorPatch -Path end in our error' {
+    It 'a FIFO named configmap.yaml: InputNotRegularFile, without blocking' -Skip:$IsWindows {
+        $fifo = Join-Path $TestDrive 'configmap.yaml'
+        & mkfifo $fifo
+        $r = Invoke-ModuleChild "Set-IstioInjectorPatch -Path '$fifo' -CalicoVersion 3.25.2 -OutFile '$TestDrive/out.yaml'" 120
+        $r.ExitCode | Should -Be 0 -Because $r.Output
+        $r.Output | Should -Match 'ERRORID InputNotRegularFile,CalicoAlp\.Cmdlets\.SetIstioInjectorPatchCommand'
+        Test-Path "$TestDrive/out.yaml" | Should -BeFalse
+    }
+
+    It '/dev/zero: InputNotRegularFile, without reading it' -Skip:$IsWindows {
+        $r = Invoke-ModuleChild "Set-IstioInjectorPatch -Path /dev/zero -CalicoVersion 3.25.2 -OutFile '$TestDrive/out0.yaml'" 120
+        $r.ExitCode | Should -Be 0 -Because $r.Output
+        $r.Output | Should -Match 'ERRORID InputNotRegularFile,'
+    }
+
+    It 'invalid UTF-8 in the ConfigMap: InputNotUtf8 with the line (not silently replaced by U+FFFD)' {
+        $file = Join-Path $TestDrive 'cm-latin1.yaml'
+        [IO.File]::WriteAllBytes($file, [byte[]](0x6b, 0x69, 0x6e, 0x64, 0x3a, 0x20, 0x43, 0x6f, 0x6e, 0x66, 0x69, 0x67, 0x4d, 0x61, 0x70, 0x0a, 0x23, 0x20, 0xe9, 0x0a))
+        $r = Invoke-ModuleChild "Set-IstioInjectorPatch -Path '$file' -CalicoVersion 3.25.2 -OutFile '$TestDrive/out1.yaml'"
+        $r.ExitCode | Should -Be 0 -Because $r.Output
+        $r.Output | Should -Match 'ERRORID InputNotUtf8,'
+        $r.Output | Should -Match 'cm-latin1\.yaml:2'
+    }
+
+    It 'an alias-bomb ConfigMap: YamlExpansionTooLarge' {
+        $file = Join-Path $TestDrive 'cm-bomb.yaml'
+        $lines = @('apiVersion: v1', 'kind: ConfigMap', 'metadata:', '  name: istio-sidecar-injector', '  annotations:', '    a0: &a0 [x,x,x,x,x,x,x,x,x,x]')
+        foreach ($i in 1..9) { $lines += "    a${i}: &a${i} [$((@("*a$($i - 1)") * 10) -join ',')]" }
+        $lines += 'data:', '  config: |', '    policy: enabled'
+        ($lines -join "`n") + "`n" | Set-Content -NoNewline $file
+        $r = Invoke-ModuleChild "Set-IstioInjectorPatch -Path '$file' -CalicoVersion 3.25.2 -OutFile '$TestDrive/out2.yaml'"
+        $r.ExitCode | Should -Be 0 -Because $r.Output
+        $r.Output | Should -Match 'ERRORID YamlExpansionTooLarge,'
+    }
+}
+
 Describe 'Ctrl+C while policy files load' {
     It 'StopProcessing stops Test-AlpRequest while it reads a large policy file' {
         # 30,000 policies (about 6 MB, well inside the limits): reading and building them takes seconds; Stop() is

@@ -264,6 +264,10 @@ namespace CalicoAlp.Core.Injector
             {
                 throw ex.ToAlpException("the injector config (data.config)");
             }
+            catch (Yaml.YamlLimitException ex)
+            {
+                throw ex.ToAlpException("the injector config (data.config)");
+            }
             catch (YamlException ex)
             {
                 throw new AlpException(InjectorTemplateEditor.UnprovableErrorId, AlpErrorKind.InvalidData, $"Refusing to write the injector config: it would not parse as YAML ({ex.Message}).");

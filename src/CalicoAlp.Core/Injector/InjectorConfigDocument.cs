@@ -134,6 +134,10 @@ namespace CalicoAlp.Core.Injector
             {
                 throw ex.ToAlpException(source ?? "The document");
             }
+            catch (Yaml.YamlLimitException ex)
+            {
+                throw ex.ToAlpException(source ?? "The document");
+            }
             catch (YamlException ex)
             {
                 throw NotAConfigMap(source, $"invalid YAML at line {ex.Start.Line} ({ex.Message})");

@@ -376,6 +376,10 @@ namespace CalicoAlp.Core.Injector
             {
                 throw ex.ToAlpException("the injector config (data.config)");
             }
+            catch (Yaml.YamlLimitException ex)
+            {
+                throw ex.ToAlpException("the injector config (data.config)");
+            }
             if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root) return null;
             if (region != Layout.SingleTemplate)
             {

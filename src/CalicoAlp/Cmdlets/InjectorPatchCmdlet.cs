@@ -80,7 +80,10 @@ namespace CalicoAlp.Cmdlets
                 {
                     throw new AlpException("InjectorFileNotFound", AlpErrorKind.ObjectNotFound, $"Cannot find the file '{input}'.", input);
                 }
-                var text = Encoding.UTF8.GetString(File.ReadAllBytes(input)); // a BOM stays in the text and is written back
+                // A regular file within the size limit, valid UTF-8 (InputFile); a UTF-8 BOM stays in the text and is written back.
+                var bytes = InputFile.ReadBytes(input, "injector ConfigMap", CancellationToken);
+                var text = InputFile.Decode(bytes, input, "injector ConfigMap");
+                if (bytes.Length >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF) text = "\uFEFF" + text;
                 var edit = Edit(text, input);
                 WriteVerbose($"{input}: Istio {edit.Edit.IstioVersion}; template delimiters {edit.Edit.Delimiters}; dikastes before: {edit.Edit.StateBefore.Image ?? "none"}; {edit.Edit.Action}.");
 
@@ -111,6 +114,10 @@ namespace CalicoAlp.Cmdlets
                 // A result that was only described carries the diff ShouldProcess showed.
                 var whatIf = needsWrite && !written;
                 WriteObject(edit.ToResult(OfflineContext, input, Options, ShowDiff || whatIf, written || !needsWrite ? output : null, whatIf, backupFile));
+            }
+            catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
+            {
+                throw new PipelineStoppedException();
             }
             catch (AlpException ex) when (ex.ErrorId == AtomicFile.WriteFailedErrorId)
             {
