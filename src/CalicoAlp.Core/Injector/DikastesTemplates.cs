@@ -255,25 +255,17 @@ namespace CalicoAlp.Core.Injector
         /// <summary>The templates map of a config, decoded: name to template text.</summary>
         internal static Dictionary<string, string> Decode(string config)
         {
-            var stream = new YamlStream();
+            YamlMappingNode? root;
             try
             {
-                stream.Load(new Yaml.NestingLimitParser(new Parser(new StringReader(config)), InputLimits.DocumentNesting));
+                root = InjectorTemplateEditor.LoadConfig(config);
             }
-            catch (Yaml.NestingTooDeepException ex)
-            {
-                throw ex.ToAlpException("the injector config (data.config)");
-            }
-            catch (Yaml.YamlLimitException ex)
-            {
-                throw ex.ToAlpException("the injector config (data.config)");
-            }
-            catch (YamlException ex)
+            catch (YamlException ex) when (ex is not Yaml.YamlLimitException)
             {
                 throw new AlpException(InjectorTemplateEditor.UnprovableErrorId, AlpErrorKind.InvalidData, $"Refusing to write the injector config: it would not parse as YAML ({ex.Message}).");
             }
             var result = new Dictionary<string, string>(StringComparer.Ordinal);
-            if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root) return result;
+            if (root == null) return result;
             if (!root.Children.TryGetValue(new YamlScalarNode("templates"), out var node) || node is not YamlMappingNode map) return result;
             foreach (var (k, v) in map.Children)
             {

@@ -364,8 +364,8 @@ namespace CalicoAlp.Core.Injector
             new(UnprovableErrorId, AlpErrorKind.InvalidData, $"Refusing to write the injector template: {what}.")
             { RecommendedAction = "Inspect the template (Get the ConfigMap), or restore it from the backup, and report the template shape." };
 
-        /// <summary>The <c>template</c> value of a config document (null when it has none).</summary>
-        internal static string? DecodeTemplate(string config, string region = Layout.SingleTemplate)
+        /// <summary>The root mapping of a config document (null when it is not a mapping), read within the YAML limits.</summary>
+        internal static YamlMappingNode? LoadConfig(string config)
         {
             var stream = new YamlStream();
             try
@@ -380,7 +380,13 @@ namespace CalicoAlp.Core.Injector
             {
                 throw ex.ToAlpException("the injector config (data.config)");
             }
-            if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root) return null;
+            return stream.Documents.Count > 0 ? stream.Documents[0].RootNode as YamlMappingNode : null;
+        }
+
+        /// <summary>The <c>template</c> value of a config document (null when it has none).</summary>
+        internal static string? DecodeTemplate(string config, string region = Layout.SingleTemplate)
+        {
+            if (LoadConfig(config) is not { } root) return null;
             if (region != Layout.SingleTemplate)
             {
                 if (!root.Children.TryGetValue(new YamlScalarNode("templates"), out var map) || map is not YamlMappingNode templates) return null;
