@@ -63,7 +63,7 @@ namespace CalicoAlp.Tests.Infrastructure
     }
 
     /// <summary>One generation's running cluster: kubeconfig and kubectl as admin.</summary>
-    public sealed class GenerationCluster
+    public sealed class GenerationCluster : IKubectlTarget
     {
         public GenerationCluster(string generation, string stateDir)
         {
