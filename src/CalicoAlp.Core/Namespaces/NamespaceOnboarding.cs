@@ -206,7 +206,10 @@ namespace CalicoAlp.Core.Namespaces
                 else if (label.Plan.Message != null) messages.Add(label.Plan.Message);
                 if (pilotOutcomes.TryGetValue(nsName, out var policy) && policy.Done)
                 {
-                    messages.Add(runner.Preview ? $"allow-istio-pilot (TCP {pilot!.Check!.Port}) would be written." : $"allow-istio-pilot (TCP {pilot!.Check!.Port}) written.");
+                    var port = pilot!.Check!.Port;
+                    messages.Add(policy.Plan.Action == ChangeAction.Created
+                        ? (runner.Preview ? "allow-istio-pilot would be created." : "allow-istio-pilot created.")
+                        : (runner.Preview ? $"allow-istio-pilot would be set to TCP {port}." : $"allow-istio-pilot set to TCP {port}."));
                 }
                 else if (pilotNotes.TryGetValue(nsName, out var pilotNote))
                 {

@@ -238,7 +238,9 @@ spec:
 
             var fix = _host.Invoke("Add-AlpNamespace", Params(c, ns, ("AllowIstioPilot", true)));
             fix.AssertSuccess();
-            Assert.Equal("Allowed", Assert.Single(fix.OutputOf<AlpNamespaceResult>()).PilotEgress);
+            var fixedResult = Assert.Single(fix.OutputOf<AlpNamespaceResult>());
+            Assert.Equal("Allowed", fixedResult.PilotEgress);
+            Assert.Contains("allow-istio-pilot set to TCP 15012.", fixedResult.Message);
             Assert.Equal("[15012]", c.KubectlOk("-n", ns, "get", "networkpolicies.crd.projectcalico.org", "allow-istio-pilot", "-o", "jsonpath={.spec.egress[0].destination.ports}").Trim());
             var fixedVersions = Versions(c, ns);
             _host.Invoke("Add-AlpNamespace", Params(c, ns, ("AllowIstioPilot", true))).AssertSuccess();
