@@ -33,7 +33,11 @@ function Get-TestClusterState {
 function Get-GenerationClusterState([string] $Generation) {
     if ($env:CALICOALP_UNIT -eq '1') { throw "this test needs the $Generation cluster: mark it Cluster (Describe ... -Tag Cluster)." }
     $state = if ($env:CALICOALP_GENERATION_STATE_ROOT) { "$($env:CALICOALP_GENERATION_STATE_ROOT)-$Generation" } else { Join-Path ([IO.Path]::GetTempPath()) "calicoalp-pester-$PID-$Generation" }
-    $running = (Test-Path (Join-Path $state 'kubeconfig')) -and ((& bash $ClusterScript status $state 2>&1 | Out-Null); $LASTEXITCODE -eq 0)
+    $running = $false
+    if (Test-Path (Join-Path $state 'kubeconfig')) {
+        & bash $ClusterScript status $state *> $null
+        $running = $LASTEXITCODE -eq 0
+    }
     if (-not $running) {
         & bash $ClusterScript install | Out-Null
         & bash $ClusterScript start $state | Out-Null
