@@ -13,7 +13,8 @@ namespace CalicoAlp.Core.Namespaces
     /// <summary>
     /// The Istio control-plane revisions installed in istio-system, from the injector ConfigMaps
     /// (<c>istio-sidecar-injector</c> = default, <c>istio-sidecar-injector-&lt;rev&gt;</c>) and the istiod Deployments
-    /// (<c>istiod</c>, <c>istiod-&lt;rev&gt;</c>); the <c>istio.io/rev</c> label, when present, names the revision.
+    /// (<c>istiod</c>, <c>istiod-&lt;rev&gt;</c>); the <c>istio.io/rev</c> label, when present, names the revision, and a
+    /// <c>-&lt;suffix&gt;</c> object without it is not one.
     /// </summary>
     public static class IstioRevisions
     {
@@ -50,10 +51,13 @@ namespace CalicoAlp.Core.Namespaces
             if (name == prefix) rev = DefaultRevision;
             else if (name.StartsWith(prefix + "-", StringComparison.Ordinal)) rev = name[(prefix.Length + 1)..];
             if (rev == null) return;
-            // Only the control plane's own objects: istio-sidecar-injector-<rev> or istiod-<rev> carrying istio.io/rev say which revision.
+            if (JsonFields.GetString(obj, "metadata", "annotations", Injector.InjectorBackup.BackupOfAnnotation) != null) return; // Set-IstioInjectorPatch's backup
+            // Only the control plane's own objects: istio-sidecar-injector-<rev> or istiod-<rev> carrying istio.io/rev say
+            // which revision. Others with the prefix are not revisions (e.g. Set-IstioInjectorPatch's backup ConfigMap
+            // istio-sidecar-injector-calicoalp-backup, which keeps the original's labels and so its revision).
             var label = JsonFields.GetString(obj, "metadata", "labels", NamespaceInjectionIntent.RevisionLabel);
             if (label != null) rev = label;
-            else if (rev != DefaultRevision && prefix == IstiodPrefix) return; // istiod-something without the label: not a revision
+            else if (rev != DefaultRevision) return;
             revisions.Add(rev);
         }
 

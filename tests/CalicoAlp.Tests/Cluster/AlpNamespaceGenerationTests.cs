@@ -152,6 +152,26 @@ namespace CalicoAlp.Tests.Cluster
         }
 
         [Fact]
+        public void A_suffixed_injector_ConfigMap_without_istio_io_rev_is_not_a_revision()
+        {
+            var c = _clusters.Get(Istio115);
+            // Like Set-IstioInjectorPatch's backup (istio-sidecar-injector-calicoalp-backup) or any copy: no revision label.
+            c.KubectlApply("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio-sidecar-injector-copy, namespace: istio-system}\ndata: {config: 'policy: enabled'}\n");
+            try
+            {
+                var ns = NewNamespace(c, "norev");
+                var r = _host.Invoke("Add-AlpNamespace", Params(c, ns));
+                r.AssertSuccess();
+                Assert.Null(Assert.Single(r.OutputOf<AlpNamespaceResult>()).Revision);
+                Assert.Equal("enabled", Label(c, ns, "istio-injection"));
+            }
+            finally
+            {
+                c.Kubectl("-n", "istio-system", "delete", "configmap/istio-sidecar-injector-copy", "--ignore-not-found");
+            }
+        }
+
+        [Fact]
         public void Several_revisions_need_Revision_which_labels_istio_io_rev_and_Remove_undoes_it()
         {
             var c = _clusters.Get(Istio115);
