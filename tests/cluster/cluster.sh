@@ -5,7 +5,9 @@
 #   cluster.sh start   <statedir> start etcd + kube-apiserver + kube-controller-manager, write kubeconfig/env
 #   cluster.sh stop    <statedir> stop exactly the processes recorded in <statedir>/pids/
 #   cluster.sh status  <statedir> show process liveness and /readyz
-#   cluster.sh fixture <statedir> apply the "Calico 3.12 + Istio 1.4.2 (mTLS)" fixture
+#   cluster.sh fixture <statedir> [generation]
+#                                 lay a Calico + Istio fixture (default calico3.12-istio1.4.2; one per statedir;
+#                                 generations: the folders in fixture/generations/)
 #
 # See README.md in this folder.
 set -euo pipefail
@@ -596,11 +598,59 @@ cmd_status() {
 # fixture
 # ---------------------------------------------------------------------------
 
+DEFAULT_GENERATION="calico3.12-istio1.4.2"
+
+# Waits until every CRD defined in the given files is Established (60 s at most).
+wait_crds() {
+  local flog="$1"; shift
+  local crds
+  crds=$(cat "$@" | awk '/^kind: CustomResourceDefinition/ { c = 1 } c && /^  name: / { print $2; c = 0 }')
+  local deadline=$((SECONDS + 60)) established notready
+  while :; do
+    established=$(kc --context admin get crd -o jsonpath='{range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Established")].status}{"\n"}{end}' 2>>"$flog" \
+      | sed -n 's/=True$//p') || true   # a CRD created a moment ago has no conditions yet: kubectl's jsonpath fails, retry
+    notready=$(comm -23 <(sort <<<"$crds") <(sort <<<"$established"))
+    [[ -z $notready ]] && break
+    [[ $SECONDS -ge $deadline ]] && die "CRDs not established after 60s: $notready"
+    sleep 0.2
+  done
+}
+
+# A generation from fixture/generations/<gen>/generation.env (variables already sourced): the Calico CRDs, the
+# generation's Istio CRDs, then the shared templates (modern/*.in, with only the generation's variables substituted)
+# and the generation's own files (FILES), all with kubectl apply (re-run: "unchanged").
+fixture_generation() {
+  local fx="$1" gdir="$2" flog="$3" t f
+  apply -f "$fx/calico-v3.12-kdd-crds.yaml" -f "$fx/calico-tiers-crd.yaml" -f "$fx/$ISTIO_CRDS"
+  wait_crds "$flog" "$fx/calico-v3.12-kdd-crds.yaml" "$fx/calico-tiers-crd.yaml" "$fx/$ISTIO_CRDS"
+  apply -f "$fx/istio-system.yaml"
+  export CALICO_VERSION CALICO_REGISTRY CALICO_NAMESPACE ISTIO_VERSION
+  for t in $TEMPLATES; do
+    f="$fx/modern/$t"
+    [[ -f $f ]] || die "template $t (generation.env) not found in $fx/modern"
+    if [[ $t == *.in ]]; then
+      # shellcheck disable=SC2016
+      envsubst '${CALICO_VERSION} ${CALICO_REGISTRY} ${CALICO_NAMESPACE} ${ISTIO_VERSION}' < "$f" | apply -f -
+    else
+      apply -f "$f"
+    fi
+  done
+  for f in $FILES; do apply -f "$gdir/$f"; done
+}
+
 cmd_fixture() {
   local t0; t0=$(now)
   SD=$(statedir_arg "${1:-}")
+  local gen="${2:-$DEFAULT_GENERATION}"
   [[ -f $SD/kubeconfig ]] || die "no kubeconfig in $SD; run: $0 start $SD"
   local fx="$SCRIPT_DIR/fixture" flog="$SD/logs/fixture.log"
+  local gdir="$fx/generations/$gen"
+  [[ $gen =~ ^[a-z0-9.-]+$ && -f $gdir/generation.env ]] \
+    || die "unknown generation '$gen'; known: $(cd "$fx/generations" && ls | tr '\n' ' ')"
+  # One generation per statedir: their CRDs (Istio 1.4 v1beta1 vs 1.15/1.28 v1) and control planes differ.
+  if [[ -f $SD/fixture-generation ]] && [[ $(cat "$SD/fixture-generation") != "$gen" ]]; then
+    die "$SD already holds generation $(cat "$SD/fixture-generation"); use another statedir for $gen"
+  fi
   mkdir -p "$SD/logs"
   : > "$flog"
   apply() {
@@ -608,21 +658,20 @@ cmd_fixture() {
       tail -n 30 "$flog" >&2; die "kubectl apply $* failed (log: $flog)"
     fi
   }
+  local LEGACY="" CALICO_VERSION="" CALICO_REGISTRY="" CALICO_NAMESPACE="" ISTIO_VERSION="" ISTIO_CRDS="" TEMPLATES="" FILES=""
+  # shellcheck disable=SC1090
+  source "$gdir/generation.env"
+  echo "$gen" > "$SD/fixture-generation"
+  if [[ -z $LEGACY ]]; then
+    fixture_generation "$fx" "$gdir" "$flog"
+    log "fixture $gen: $(grep -c -E 'created|configured|unchanged' "$flog") objects, $(grep -c -E ' (created|configured)$' "$flog") changed (log: $flog)"
+    log "fixture done in $(elapsed "$t0")s"
+    return
+  fi
   # 1. CRDs (Calico 3.12 KDD + tiers, Istio 1.4.2), then wait until they are served.
   apply -f "$fx/calico-v3.12-kdd-crds.yaml" -f "$fx/calico-tiers-crd.yaml" \
         -f "$fx/istio-1.4.2-crd-10.yaml" -f "$fx/istio-1.4.2-crd-11.yaml" -f "$fx/istio-1.4.2-crd-14.yaml"
-  local crds
-  crds=$(cat "$fx"/calico-v3.12-kdd-crds.yaml "$fx"/calico-tiers-crd.yaml "$fx"/istio-1.4.2-crd-1*.yaml \
-    | awk '/^kind: CustomResourceDefinition/ { c = 1 } c && /^  name: / { print $2; c = 0 }')
-  local deadline=$((SECONDS + 60)) established notready
-  while :; do
-    established=$(kc --context admin get crd -o jsonpath='{range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Established")].status}{"\n"}{end}' 2>>"$flog" \
-      | sed -n 's/=True$//p')
-    notready=$(comm -23 <(sort <<<"$crds") <(sort <<<"$established"))
-    [[ -z $notready ]] && break
-    [[ $SECONDS -ge $deadline ]] && die "CRDs not established after 60s: $notready"
-    sleep 0.2
-  done
+  wait_crds "$flog" "$fx"/calico-v3.12-kdd-crds.yaml "$fx"/calico-tiers-crd.yaml "$fx"/istio-1.4.2-crd-1*.yaml
   # 2. Objects.
   apply -f "$fx/calico-objects.yaml"
   apply -f "$fx/istio-system.yaml"
@@ -642,5 +691,5 @@ case "$CMD" in
   stop)    cmd_stop "$@" ;;
   status)  cmd_status "$@" ;;
   fixture) cmd_fixture "$@" ;;
-  *) echo "usage: $0 {install|start <statedir>|stop <statedir>|status <statedir>|fixture <statedir>}" >&2; exit 2 ;;
+  *) echo "usage: $0 {install|start <statedir>|stop <statedir>|status <statedir>|fixture <statedir> [generation]}" >&2; exit 2 ;;
 esac

@@ -8,6 +8,11 @@ $script:ModulePath = if ($env:CALICOALP_MODULE) { $env:CALICOALP_MODULE } else {
 $script:ClusterScript = Join-Path $RepoRoot 'tests/cluster/cluster.sh'
 
 function Get-TestClusterState {
+    # -Generation: a cluster laid with another Calico + Istio generation (tests/cluster/README.md, "Generations"), in its
+    # own statedir ($env:CALICOALP_GENERATION_STATE_ROOT-<generation>, else a temp folder); started here if needed and
+    # stopped by Stop-OwnedTestCluster. Without it: the default generation's cluster, as before.
+    param([string] $Generation)
+    if ($Generation -and $Generation -ne 'calico3.12-istio1.4.2') { return Get-GenerationClusterState $Generation }
     if ($env:CALICOALP_UNIT -eq '1') {
         throw 'this test needs the cluster: mark it Cluster (Describe ... -Tag Cluster). CALICOALP_UNIT=1 (build.ps1 Test -Unit) runs only the tests that need no cluster and starts none.'
     }
@@ -22,6 +27,25 @@ function Get-TestClusterState {
     # Run alone (not from build.ps1 Test): this file owns the cluster; its AfterAll calls Stop-OwnedTestCluster.
     $script:OwnedClusterState = $state
     $env:CALICOALP_TEST_STATE = $state
+    return $state
+}
+
+function Get-GenerationClusterState([string] $Generation) {
+    if ($env:CALICOALP_UNIT -eq '1') { throw "this test needs the $Generation cluster: mark it Cluster (Describe ... -Tag Cluster)." }
+    $state = if ($env:CALICOALP_GENERATION_STATE_ROOT) { "$($env:CALICOALP_GENERATION_STATE_ROOT)-$Generation" } else { Join-Path ([IO.Path]::GetTempPath()) "calicoalp-pester-$PID-$Generation" }
+    $running = $false
+    if (Test-Path (Join-Path $state 'kubeconfig')) {
+        & bash $ClusterScript status $state *> $null
+        $running = $LASTEXITCODE -eq 0
+    }
+    if (-not $running) {
+        & bash $ClusterScript install | Out-Null
+        & bash $ClusterScript start $state | Out-Null
+        if ($LASTEXITCODE -ne 0) { throw "could not start the $Generation test cluster in $state" }
+        $script:OwnedGenerationStates += @($state)
+    }
+    & bash $ClusterScript fixture $state $Generation | Out-Null
+    if ($LASTEXITCODE -ne 0) { throw "could not lay the $Generation fixture in $state" }
     return $state
 }
 
@@ -41,7 +65,11 @@ function Get-FelixPrefix {
     (Invoke-TestKubectl get felixconfigurations.crd.projectcalico.org default -o 'jsonpath={.spec.policySyncPathPrefix}').Output.Trim()
 }
 
+$script:OwnedGenerationStates = @()
+
 function Stop-OwnedTestCluster {
+    foreach ($state in $script:OwnedGenerationStates) { & bash $ClusterScript stop $state | Out-Null }
+    $script:OwnedGenerationStates = @()
     if ($script:OwnedClusterState) {
         & bash $ClusterScript stop $script:OwnedClusterState | Out-Null
         Remove-Item Env:CALICOALP_TEST_STATE -ErrorAction SilentlyContinue

@@ -48,6 +48,27 @@ namespace CalicoAlp.Core.Generations
         /// <summary>The port sidecars reach the control plane on: 15011 (istio-pilot, mTLS xDS) or 15012 (istiod xDS + CA).</summary>
         public int PilotPort => Version < new ComponentVersion(1, 5, 0) ? 15011 : 15012;
 
+        /// <summary>The control planes a cluster may run, newest last, as the table names them (istio-pilot :15011 up to 1.4, istiod :15012 from 1.5): what to look for when the Istio version is not known.</summary>
+        public static IReadOnlyList<(string Service, int Port)> PilotCandidates { get; } = new[]
+        {
+            (For(new ComponentVersion(1, 4, 0)).PilotService, For(new ComponentVersion(1, 4, 0)).PilotPort),
+            (For(new ComponentVersion(1, 5, 0)).PilotService, For(new ComponentVersion(1, 5, 0)).PilotPort),
+        };
+
+        /// <summary>The pod annotation that picks injection templates (Istio 1.9+), e.g. <c>sidecar,dikastes</c>.</summary>
+        public const string TemplatesAnnotation = "inject.istio.io/templates";
+        /// <summary>Calico's templates of the Istio ≥ 1.22 method (current docs): workloads and gateways.</summary>
+        public const string DikastesTemplate = "dikastes";
+        public const string DikastesGatewayTemplate = "dikastes-gateway";
+
+        /// <summary>
+        /// What a workload's pod template must carry in <see cref="TemplatesAnnotation"/> for Dikastes to be injected
+        /// (Calico's current docs: <c>sidecar,dikastes</c>; gateways <c>sidecar,dikastes-gateway</c>), or null when this
+        /// generation injects Dikastes through the stock templates (no annotation needed).
+        /// </summary>
+        public string? WorkloadTemplates(bool gateway) =>
+            Layout == InjectorLayout.DikastesTemplates ? (gateway ? $"sidecar,{DikastesGatewayTemplate}" : $"sidecar,{DikastesTemplate}") : null;
+
         /// <summary>The templates map exists (1.9+): sidecar and gateway are both patched.</summary>
         public bool HasTemplatesMap => Layout is InjectorLayout.TemplatesMap or InjectorLayout.DikastesTemplates;
 

@@ -5,7 +5,9 @@ using System.Text.Json.Nodes;
 using System.Threading;
 using System.Threading.Tasks;
 using CalicoAlp.Core.Changes;
+using CalicoAlp.Core.Alp;
 using CalicoAlp.Core.Diagnostics;
+using CalicoAlp.Core.Generations;
 using CalicoAlp.Core.Json;
 using CalicoAlp.Core.Kube;
 using CalicoAlp.Core.Results;
@@ -46,6 +48,17 @@ namespace CalicoAlp.Core.Namespaces
             }
             if (targets.Count == 0) return Array.Empty<AlpNamespaceResult>();
 
+            // The cluster's Istio generation (its version as PrerequisiteChecker detects it) and revision.
+            var istioNotes = new List<string>();
+            var (istioVersion, istioSource) = await PrerequisiteChecker.DetectIstioVersionAsync(api, istioNotes, ct).ConfigureAwait(false);
+            var generation = ComponentVersion.TryParse(istioVersion, out var iv) ? IstioGeneration.For(iv) : null;
+            log.Verbose(generation != null ? $"Istio {istioVersion} ({istioSource}): {generation}." : $"Istio version not found ({string.Join(" ", istioNotes)}): no generation-specific steps.");
+            var revision = request.Revision;
+            if (request.Enable)
+            {
+                revision = IstioRevisions.Choose(await IstioRevisions.ListAsync(api, ct).ConfigureAwait(false), request.Revision);
+            }
+
             if (request.Enable && await InjectorInspector.InjectsDikastesAsync(api, ct).ConfigureAwait(false) == false)
             {
                 log.Warning("The Istio sidecar injector does not inject Dikastes yet: recreated pods get Envoy without Dikastes. Run Set-IstioInjectorPatch first.");
@@ -57,7 +70,7 @@ namespace CalicoAlp.Core.Namespaces
             {
                 var (nsName, obj) = targets[i];
                 log.Progress(verb, $"Namespace {nsName} ({i + 1}/{targets.Count})", 10 + 30 * i / targets.Count);
-                labels[nsName] = await new NamespaceInjectionIntent(nsName, request.Enable, request.Force, obj).PlanAsync(api, ct).ConfigureAwait(false);
+                labels[nsName] = await new NamespaceInjectionIntent(nsName, request.Enable, request.Force, obj, revision).PlanAsync(api, ct).ConfigureAwait(false);
             }
 
             // 2. Pods, grouped by workload.
@@ -70,7 +83,38 @@ namespace CalicoAlp.Core.Namespaces
             var workloads = targets.ToDictionary(t => t.Name,
                 t => WorkloadInventory.Analyze(t.Name, pods[t.Name], replicaSets.GetValueOrDefault(t.Name) ?? new(), gapOf), StringComparer.Ordinal);
 
-            // 3. Restart plans.
+            // 3a. Istio >= 1.22 (Calico's dikastes templates): the pod-template annotation, under -Restart (it restarts the pods).
+            var templates = new List<ResourcePlan<JsonObject>>();
+            var annotated = new HashSet<(string Ns, string Kind, string Name)>();
+            if (generation?.Layout == InjectorLayout.DikastesTemplates)
+            {
+                if (!request.Restart)
+                {
+                    if (request.Enable)
+                    {
+                        log.Warning($"Istio {istioVersion} injects Dikastes only into pods annotated {IstioGeneration.TemplatesAnnotation}: {generation.WorkloadTemplates(false)} (gateways {generation.WorkloadTemplates(true)}); use -Restart to annotate the workloads' pod templates (that restarts their pods).");
+                    }
+                }
+                else
+                {
+                    foreach (var (nsName, _) in targets)
+                    {
+                        if (labels[nsName].Action == ChangeAction.Skipped) continue;
+                        foreach (var type in new[] { ResourceType.Deployment, ResourceType.StatefulSet, ResourceType.DaemonSet })
+                        {
+                            foreach (var workload in await api.ListAsync(type, nsName, null, null, ct).ConfigureAwait(false))
+                            {
+                                var plan = await new InjectTemplatesIntent(type, workload, generation, request.Enable, request.Force).PlanAsync(api, ct).ConfigureAwait(false);
+                                if (plan.Action == ChangeAction.Skipped && plan.Message != null) log.Warning(plan.Message);
+                                templates.Add(plan);
+                                if (plan.Action == ChangeAction.Updated) annotated.Add((nsName, type.Kind, plan.Intent.Name));
+                            }
+                        }
+                    }
+                }
+            }
+
+            // 3b. Restart plans (not for workloads whose template changes above: that change restarts them).
             var restarts = new List<(WorkloadGap Workload, ResourcePlan<JsonObject> Plan)>();
             if (request.Restart)
             {
@@ -91,6 +135,7 @@ namespace CalicoAlp.Core.Namespaces
                                 : $"{w.Kind} {w.Namespace}/{w.Name}: {w.Note}.");
                             continue;
                         }
+                        if (annotated.Contains((w.Namespace, w.Kind, w.Name))) continue;
                         restarts.Add((w, await new WorkloadRestartIntent(w, now).PlanAsync(api, ct).ConfigureAwait(false)));
                     }
                 }
@@ -98,39 +143,55 @@ namespace CalicoAlp.Core.Namespaces
 
             // 4. (Add) Envoy's egress to istio-pilot, and the allow-istio-pilot plans.
             log.Progress(verb, "Checking Envoy's egress to istio-pilot", 60);
-            var pilot = request.Enable ? await PilotVerdictsAsync(api, targets.Select(t => t.Name).ToList(), pods, ct).ConfigureAwait(false) : null;
+            var pilot = request.Enable ? await PilotVerdictsAsync(api, targets.Select(t => t.Name).ToList(), pods, generation, revision, ct).ConfigureAwait(false) : null;
+            var pilotNotes = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (pilot?.Check is { Port: not 15011 } check)
+            {
+                foreach (var (nsName, _) in targets)
+                {
+                    var note = await check.ShippedPolicyMismatchAsync(api, nsName, ct).ConfigureAwait(false);
+                    if (note == null) continue;
+                    log.Warning(note);
+                    pilotNotes[nsName] = note;
+                }
+            }
             var pilotPlans = new Dictionary<string, ResourcePlan<JsonObject>>(StringComparer.Ordinal);
             if (pilot != null)
             {
                 foreach (var (nsName, verdict) in pilot.Verdicts)
                 {
-                    if (verdict == "Allowed" || !pilot.Checked) continue;
+                    if (verdict == "Allowed" || pilot.Check == null) continue;
                     if (!request.AllowIstioPilot)
                     {
-                        log.Warning($"Namespace {nsName}: Envoy cannot reach istio-pilot: {verdict}. Every sidecar there will fail; use -AllowIstioPilot to add Calico's allow-istio-pilot policy.");
+                        log.Warning($"Namespace {nsName}: Envoy cannot reach {pilot.Check.PilotName}: {verdict}. Every sidecar there will fail; use -AllowIstioPilot to add Calico's allow-istio-pilot policy (TCP {pilot.Check.Port}).");
                         continue;
                     }
-                    var intent = OwnedObjectIntent.Present(ResourceType.CalicoNetworkPolicy, PilotEgressCheck.AllowIstioPilotPolicy(nsName));
+                    var intent = OwnedObjectIntent.Present(ResourceType.CalicoNetworkPolicy, PilotEgressCheck.AllowIstioPilotPolicy(nsName, pilot.Check.Port));
                     pilotPlans[nsName] = await intent.PlanAsync(api, ct).ConfigureAwait(false);
                 }
             }
 
-            // 5. Every write through one run: labels, then pilot policies (before pods are recreated), then restarts.
+            // 5. Every write through one run: labels, then pilot policies (before pods are recreated), then template
+            //    annotations and restarts (both recreate pods).
             log.Progress(verb, "Applying", 70);
             var plans = new List<ResourcePlan<JsonObject>>();
             plans.AddRange(targets.Select(t => labels[t.Name]));
             plans.AddRange(pilotPlans.Values);
+            plans.AddRange(templates);
             plans.AddRange(restarts.Select(r => r.Plan));
             var outcomes = await runner.ApplyAsync(plans, ct).ConfigureAwait(false);
             var labelOutcomes = new Dictionary<string, ChangeOutcome<JsonObject>>(StringComparer.Ordinal);
             for (var i = 0; i < targets.Count; i++) labelOutcomes[targets[i].Name] = outcomes[i];
             var pilotOutcomes = pilotPlans.Keys.Select((ns, i) => (ns, outcomes[targets.Count + i])).ToDictionary(x => x.ns, x => x.Item2, StringComparer.Ordinal);
-            var restarted = new HashSet<WorkloadGap>(restarts.Where((r, i) => outcomes[targets.Count + pilotPlans.Count + i].Done).Select(r => r.Workload));
+            var templateOutcomes = outcomes.Skip(targets.Count + pilotPlans.Count).Take(templates.Count).ToList();
+            var reannotated = new HashSet<(string, string, string)>(templateOutcomes.Where(o => o.Done && o.Plan.Action == ChangeAction.Updated)
+                .Select(o => (o.Plan.Intent.Namespace ?? "", o.Plan.Intent.Type.Kind, o.Plan.Intent.Name)));
+            var restarted = new HashSet<WorkloadGap>(restarts.Where((r, i) => outcomes[targets.Count + pilotPlans.Count + templates.Count + i].Done).Select(r => r.Workload));
 
             // 6. With new policies in place, check again.
             if (pilot != null && pilotOutcomes.Values.Any(o => o.Status == ChangeStatus.Applied))
             {
-                var recheck = await PilotVerdictsAsync(api, pilotOutcomes.Keys.ToList(), pods, ct).ConfigureAwait(false);
+                var recheck = await PilotVerdictsAsync(api, pilotOutcomes.Keys.ToList(), pods, generation, revision, ct).ConfigureAwait(false);
                 foreach (var (ns, verdict) in recheck.Verdicts) pilot.Verdicts[ns] = verdict;
             }
 
@@ -145,8 +206,17 @@ namespace CalicoAlp.Core.Namespaces
                 else if (label.Plan.Message != null) messages.Add(label.Plan.Message);
                 if (pilotOutcomes.TryGetValue(nsName, out var policy) && policy.Done)
                 {
-                    messages.Add(runner.Preview ? "allow-istio-pilot would be created." : "allow-istio-pilot created.");
+                    var port = pilot!.Check!.Port;
+                    messages.Add(policy.Plan.Action == ChangeAction.Created
+                        ? (runner.Preview ? "allow-istio-pilot would be created." : "allow-istio-pilot created.")
+                        : (runner.Preview ? $"allow-istio-pilot would be set to TCP {port}." : $"allow-istio-pilot set to TCP {port}."));
                 }
+                else if (pilotNotes.TryGetValue(nsName, out var pilotNote))
+                {
+                    messages.Add(pilotNote);
+                }
+                var nsTemplates = templateOutcomes.Where(o => o.Plan.Intent.Namespace == nsName).ToList();
+                messages.AddRange(nsTemplates.Where(o => o.Plan.Message != null && o.Plan.Action is ChangeAction.Skipped or ChangeAction.Unchanged).Select(o => o.Plan.Message!));
                 var result = new AlpNamespaceResult
                 {
                     Context = api.ContextName,
@@ -154,7 +224,11 @@ namespace CalicoAlp.Core.Namespaces
                     Namespace = nsName,
                     LabelAction = label.Reported ? label.Plan.Action : ChangeAction.Unchanged,
                     LabelChanges = label.Reported ? label.Plan.Changes : Array.Empty<FieldChange>(),
-                    Workloads = workloads[nsName].Select(w => restarted.Contains(w) ? w.AsRestarted() : w).ToList(),
+                    Workloads = workloads[nsName].Select(w => restarted.Contains(w) || reannotated.Contains((w.Namespace, w.Kind, w.Name)) ? w.AsRestarted() : w).ToList(),
+                    Revision = request.Enable ? revision : JsonFields.GetString(label.Plan.Current, "metadata", "labels", NamespaceInjectionIntent.RevisionLabel),
+                    IstioVersion = istioVersion,
+                    TemplateChanges = nsTemplates.Where(o => o.Done && o.Plan.Action == ChangeAction.Updated)
+                        .Select(o => $"{o.Plan.Intent.Type.Kind}/{o.Plan.Intent.Name}: {Templates(o.Plan)}").ToList(),
                     PilotEgress = pilot?.Verdicts.GetValueOrDefault(nsName) ?? "NotChecked",
                     Message = messages.Count == 0 ? null : string.Join(" ", messages),
                     WhatIf = runner.Preview,
@@ -169,17 +243,25 @@ namespace CalicoAlp.Core.Namespaces
             return results;
         }
 
-        /// <summary>Pilot verdicts per namespace; Checked false when the check could not run (the verdict then says why).</summary>
-        private sealed record PilotVerdicts(bool Checked, Dictionary<string, string> Verdicts);
-
-        private static async Task<PilotVerdicts> PilotVerdictsAsync(KubeApi api, IReadOnlyList<string> namespaces, Dictionary<string, List<JsonObject>> pods, CancellationToken ct)
+        /// <summary>"sidecar,dikastes" (Add) or "removed" / the restored value (Remove), from the template plan's change.</summary>
+        private static string Templates(ResourcePlan<JsonObject> plan)
         {
-            PilotVerdicts All(string verdict) => new(false, namespaces.ToDictionary(n => n, _ => verdict, StringComparer.Ordinal));
+            var after = plan.Changes.FirstOrDefault()?.After;
+            return after == null ? "annotation removed" : (JsonNode.Parse(after)?.GetValue<string>() ?? after);
+        }
+
+        /// <summary>Pilot verdicts per namespace; Check null when the check could not run (the verdict then says why).</summary>
+        private sealed record PilotVerdicts(PilotEgressCheck? Check, Dictionary<string, string> Verdicts);
+
+        private static async Task<PilotVerdicts> PilotVerdictsAsync(KubeApi api, IReadOnlyList<string> namespaces, Dictionary<string, List<JsonObject>> pods,
+            IstioGeneration? generation, string? revision, CancellationToken ct)
+        {
+            PilotVerdicts All(string verdict) => new(null, namespaces.ToDictionary(n => n, _ => verdict, StringComparer.Ordinal));
             PilotEgressCheck? check;
             try
             {
                 if (!await api.ServesAsync(ResourceType.CalicoCrdGroup, "v1", ct).ConfigureAwait(false)) return All("NotChecked (Calico CRDs not found)");
-                check = await PilotEgressCheck.CreateAsync(api, api.Log, ct).ConfigureAwait(false);
+                check = await PilotEgressCheck.CreateAsync(api, api.Log, generation, revision, ct).ConfigureAwait(false);
             }
             catch (AlpException ex)
             {
@@ -187,7 +269,7 @@ namespace CalicoAlp.Core.Namespaces
                 return All($"NotChecked ({ex.ErrorId})");
             }
             if (check == null) return All("NotChecked (no istio-pilot or istiod)");
-            return new PilotVerdicts(true, namespaces.ToDictionary(n => n, n => check.Check(n, pods[n]), StringComparer.Ordinal));
+            return new PilotVerdicts(check, namespaces.ToDictionary(n => n, n => check.Check(n, pods[n]), StringComparer.Ordinal));
         }
     }
 }

@@ -10,5 +10,7 @@ namespace CalicoAlp.Core.Namespaces
     /// <param name="Restart">Rolling restarts of the workloads whose pods need recreating.</param>
     /// <param name="Force">Also act on protected namespaces and explicit opt-outs; delete bare pods with <paramref name="Restart"/>.</param>
     /// <param name="AllowIstioPilot">(Enable) Create Calico's allow-istio-pilot policy where Envoy's egress to pilot is blocked.</param>
-    public sealed record NamespaceOnboardingRequest(bool Enable, IReadOnlyCollection<string> Names, bool All, string? Selector, bool Restart, bool Force, bool AllowIstioPilot);
+    /// <param name="Revision">An Istio revision: the namespace is labelled (Add) or unlabelled (Remove) istio.io/rev=&lt;rev&gt; instead of istio-injection.</param>
+    public sealed record NamespaceOnboardingRequest(bool Enable, IReadOnlyCollection<string> Names, bool All, string? Selector, bool Restart, bool Force, bool AllowIstioPilot,
+        string? Revision = null);
 }

@@ -7,6 +7,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using CalicoAlp.Core.Alp;
 using CalicoAlp.Core.Diagnostics;
+using CalicoAlp.Core.Generations;
 using CalicoAlp.Core.Json;
 using CalicoAlp.Core.Kube;
 using CalicoAlp.Core.Policy.Cluster;
@@ -40,14 +41,22 @@ namespace CalicoAlp.Core.Namespaces
         public int Port { get; }
         public string PilotName { get; }
 
-        /// <summary>Reads the policies and istio-pilot (or istiod) once per cluster.</summary>
-        public static async Task<PilotEgressCheck?> CreateAsync(KubeApi api, IOperationLog log, CancellationToken ct)
+        /// <summary>
+        /// Reads the policies and the control plane once per cluster. With the cluster's Istio generation known, the
+        /// control plane is the one the generation table names (istio-pilot :15011 up to Istio 1.4, istiod :15012 from
+        /// 1.5; istiod-&lt;rev&gt; for a revision); otherwise the first of the table's candidates that exists.
+        /// </summary>
+        public static async Task<PilotEgressCheck?> CreateAsync(KubeApi api, IOperationLog log, IstioGeneration? generation, string? revision, CancellationToken ct)
         {
             JsonObject? pilot = null;
-            var name = "istio-pilot";
-            var port = 15011;
-            foreach (var (candidate, candidatePort) in new[] { ("istio-pilot", 15011), ("istiod", 15012) })
+            var name = "";
+            var port = 0;
+            var candidates = generation != null
+                ? new[] { (Service: generation.PilotService, Port: generation.PilotPort) }
+                : IstioGeneration.PilotCandidates;
+            foreach (var (service, candidatePort) in candidates)
             {
+                var candidate = revision != null && revision != IstioRevisions.DefaultRevision && service == "istiod" ? $"istiod-{revision}" : service;
                 pilot = await api.GetAsync(ResourceType.Deployment, AlpConstants.IstioNamespace, candidate, ct).ConfigureAwait(false);
                 if (pilot != null)
                 {
@@ -58,7 +67,7 @@ namespace CalicoAlp.Core.Namespaces
             }
             if (pilot == null)
             {
-                log.Verbose("No istio-pilot or istiod Deployment in istio-system: pilot egress not checked.");
+                log.Verbose($"No {string.Join(" or ", candidates.Select(c => c.Service))} Deployment in istio-system: pilot egress not checked.");
                 return null;
             }
             var labels = JsonFields.StringMap(pilot["spec"]?["template"]?["metadata"]?["labels"]);
@@ -107,14 +116,48 @@ namespace CalicoAlp.Core.Namespaces
             return "Allowed";
         }
 
+        /// <summary>Names Calico's allow-istio-pilot.yaml policy may have in the CRD store (with and without the tier prefix).</summary>
+        private static readonly string[] ShippedPolicyNames = { "allow-istio-pilot", "default.allow-istio-pilot" };
+
+        /// <summary>
+        /// On a cluster whose control plane listens on another port than 15011 (istiod: 15012): a message when the
+        /// namespace has Calico's shipped allow-istio-pilot policy opening TCP 15011 but not <see cref="Port"/>; else null.
+        /// </summary>
+        public async Task<string?> ShippedPolicyMismatchAsync(KubeApi api, string ns, CancellationToken ct)
+        {
+            foreach (var name in ShippedPolicyNames)
+            {
+                var policy = await api.GetAsync(ResourceType.CalicoNetworkPolicy, ns, name, ct).ConfigureAwait(false);
+                if (policy == null) continue;
+                var ports = new HashSet<int>();
+                if (policy["spec"]?["egress"] is JsonArray rules)
+                {
+                    foreach (var rule in rules)
+                    {
+                        if (rule?["destination"]?["ports"] is not JsonArray list) continue;
+                        foreach (var p in list)
+                        {
+                            if (p is JsonValue v && (v.TryGetValue<int>(out var n) || (v.TryGetValue<string>(out var str) && int.TryParse(str, out n)))) ports.Add(n);
+                        }
+                    }
+                }
+                if (ports.Contains(15011) && !ports.Contains(Port))
+                {
+                    return $"NetworkPolicy {ns}/{name} (Calico's allow-istio-pilot.yaml) opens only TCP 15011, istio-pilot's port up to Istio 1.4; sidecars reach {PilotName} on TCP {Port}, which it does not open. Use -AllowIstioPilot to set it to {Port}.";
+                }
+            }
+            return null;
+        }
+
         /// <summary>
         /// Calico's allow-istio-pilot.yaml as the CRD-stored NetworkPolicy of <paramref name="ns"/> (no calicoctl needed),
         /// with one correction: Calico's file puts <c>projectcalico.org/namespace == 'istio-system' &amp;&amp; istio == 'pilot'</c>
         /// in the destination <c>selector</c> of a namespaced policy, and Calico scopes a namespaced policy's selector
         /// without a namespaceSelector to the policy's own namespace, so that rule can never match pilot (the engine shows
-        /// it). Here istio-system is chosen with a <c>namespaceSelector</c> instead; everything else is Calico's.
+        /// it). Here istio-system is chosen with a <c>namespaceSelector</c> instead, and the port is the control plane's
+        /// (<paramref name="port"/>: Calico's file says 15011, istio-pilot's; istiod's sidecars use 15012); everything else is Calico's.
         /// </summary>
-        public static JsonObject AllowIstioPilotPolicy(string ns) => new()
+        public static JsonObject AllowIstioPilotPolicy(string ns, int port) => new()
         {
             ["apiVersion"] = ResourceType.CalicoNetworkPolicy.ApiVersion,
             ["kind"] = "NetworkPolicy",
@@ -132,7 +175,7 @@ namespace CalicoAlp.Core.Namespaces
                     {
                         ["namespaceSelector"] = "projectcalico.org/name == 'istio-system'",
                         ["selector"] = "istio == 'pilot'",
-                        ["ports"] = new JsonArray(15011),
+                        ["ports"] = new JsonArray(port),
                     },
                 }),
             },

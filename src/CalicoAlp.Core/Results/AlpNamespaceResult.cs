@@ -18,6 +18,12 @@ namespace CalicoAlp.Core.Results
         public IReadOnlyList<WorkloadGap> Workloads { get; init; } = new List<WorkloadGap>();
         public int PodsNeedingRestart => Workloads.Sum(w => w.Restarted ? 0 : w.PodCount);
         public IReadOnlyList<string> RestartedWorkloads => Workloads.Where(w => w.Restarted).Select(w => $"{w.Kind}/{w.Name}").ToList();
+        /// <summary>The Istio revision the namespace is labelled for (istio.io/rev), or null for istio-injection.</summary>
+        public string? Revision { get; init; }
+        /// <summary>The cluster's Istio version as detected (null when unknown).</summary>
+        public string? IstioVersion { get; init; }
+        /// <summary>Istio ≥ 1.22: the pod templates given (Add) or relieved of (Remove) inject.istio.io/templates, "Deployment/web: sidecar,dikastes".</summary>
+        public IReadOnlyList<string> TemplateChanges { get; init; } = new List<string>();
         /// <summary>Allowed, Blocked (by the named policy) or NotChecked (with the reason).</summary>
         public string PilotEgress { get; init; } = "NotChecked";
         public string? Message { get; init; }

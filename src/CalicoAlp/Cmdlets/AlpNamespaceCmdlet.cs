@@ -44,6 +44,12 @@ namespace CalicoAlp.Cmdlets
         [Parameter]
         public SwitchParameter Force { get; set; }
 
+        /// <summary>An Istio revision: label istio.io/rev=&lt;rev&gt; (Add) or remove it (Remove) instead of istio-injection.</summary>
+        [Parameter]
+        [ValidatePattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
+        [ValidateLength(1, 63)]
+        public string? Revision { get; set; }
+
         protected abstract bool Enable { get; }
 
         protected override void ProcessRecord()
@@ -75,7 +81,7 @@ namespace CalicoAlp.Cmdlets
 
         private void ProcessCluster(KubeApi api, List<string> names)
         {
-            var request = new NamespaceOnboardingRequest(Enable, names, All, Selector, Restart, Force, AllowPilot);
+            var request = new NamespaceOnboardingRequest(Enable, names, All, Selector, Restart, Force, AllowPilot, Revision);
             var results = Run(ct => NamespaceOnboarding.RunAsync(Changes(api), request, ct));
             Progress(Enable ? "Adding namespaces to ALP" : "Removing namespaces from ALP", "Done", 100, completed: true);
             foreach (var r in results) WriteObject(r);

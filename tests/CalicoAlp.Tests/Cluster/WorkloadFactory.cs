@@ -11,9 +11,9 @@ namespace CalicoAlp.Tests.Cluster
     /// </summary>
     public sealed class WorkloadFactory
     {
-        private readonly ClusterFixture _cluster;
+        private readonly IKubectlTarget _cluster;
 
-        public WorkloadFactory(ClusterFixture cluster) => _cluster = cluster;
+        public WorkloadFactory(IKubectlTarget cluster) => _cluster = cluster;
 
         public void Namespace(string name, IDictionary<string, string>? labels = null)
         {

@@ -14,7 +14,7 @@ namespace CalicoAlp.Tests.Infrastructure
     /// Every class that uses it carries [Trait("Category", "Cluster")]; build.ps1 Test -Unit sets CALICOALP_UNIT=1 and
     /// leaves those out, so a test that reaches this fixture there is one that was not marked: it fails, loudly.
     /// </summary>
-    public sealed class ClusterFixture : IDisposable
+    public sealed class ClusterFixture : IDisposable, IKubectlTarget
     {
         private readonly bool _owned;
 
@@ -106,6 +106,14 @@ namespace CalicoAlp.Tests.Infrastructure
                 Script("stop", StateDir);
             }
         }
+    }
+
+    /// <summary>A test cluster kubectl can reach as admin (the default one or a generation's).</summary>
+    public interface IKubectlTarget
+    {
+        ProcessResult Kubectl(params string[] args);
+        string KubectlOk(params string[] args);
+        void KubectlApply(string yaml);
     }
 
     [CollectionDefinition(Name)]
