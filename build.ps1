@@ -113,6 +113,7 @@ function Invoke-Test {
     $results = Join-Path $Out 'test-results'
     New-Item -ItemType Directory -Force -Path $results | Out-Null
     $state = $null
+    $generationRoot = $null
     $passed = 0; $failed = 0
     $excluded = @(if ($Unit) { 'Cluster' })
     # The shared folder: when it is missing, the tests that read it are left out and this says so once; under CI=true
@@ -136,6 +137,11 @@ function Invoke-Test {
             if (-not $env:CALICOALP_TEST_STATE) {
                 $state = Start-TestCluster
                 $env:CALICOALP_TEST_STATE = $state
+            }
+            if (-not $env:CALICOALP_GENERATION_STATE_ROOT) {
+                # One cluster per generation, shared by xunit and Pester (each reuses a running one), stopped below.
+                $generationRoot = Join-Path ([IO.Path]::GetTempPath()) "calicoalp-gen-$PID"
+                $env:CALICOALP_GENERATION_STATE_ROOT = $generationRoot
             }
         }
         $env:CALICOALP_MODULE = $ModuleManifest
@@ -172,6 +178,13 @@ function Invoke-Test {
     }
     finally {
         if ($Unit) { Remove-Item Env:CALICOALP_UNIT -ErrorAction SilentlyContinue }
+        if ($generationRoot) {
+            foreach ($dir in @(Get-ChildItem -Directory -Path ([IO.Path]::GetDirectoryName($generationRoot)) -Filter ("$([IO.Path]::GetFileName($generationRoot))-*") -ErrorAction SilentlyContinue)) {
+                & bash $ClusterScript stop $dir.FullName | Out-Null
+                Remove-Item -Recurse -Force $dir.FullName -ErrorAction SilentlyContinue
+            }
+            Remove-Item Env:CALICOALP_GENERATION_STATE_ROOT -ErrorAction SilentlyContinue
+        }
         if ($state -and -not $KeepCluster) { Stop-TestCluster $state; Remove-Item Env:CALICOALP_TEST_STATE -ErrorAction SilentlyContinue }
         elseif ($state) { Write-Host "Cluster left running: KUBECONFIG=$state/kubeconfig (stop: bash $ClusterScript stop $state)" }
     }

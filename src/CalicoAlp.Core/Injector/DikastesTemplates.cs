@@ -18,16 +18,16 @@ namespace CalicoAlp.Core.Injector
     /// </summary>
     public static class DikastesTemplates
     {
-        public const string WorkloadTemplate = "dikastes";
-        public const string GatewayTemplate = "dikastes-gateway";
+        public const string WorkloadTemplate = Generations.IstioGeneration.DikastesTemplate;
+        public const string GatewayTemplate = Generations.IstioGeneration.DikastesGatewayTemplate;
 
         /// <summary>The first Istio release Calico's current method requires.</summary>
         public static readonly ComponentVersion Since = new(1, 22, 0);
 
         /// <summary>The annotation a workload's pod template gets, and its value for workloads and gateways.</summary>
-        public const string TemplatesAnnotation = "inject.istio.io/templates";
+        public const string TemplatesAnnotation = Generations.IstioGeneration.TemplatesAnnotation;
         public const string WorkloadAnnotationValue = "sidecar," + WorkloadTemplate;
-        public const string GatewayAnnotationValue = "gateway," + GatewayTemplate;
+        public const string GatewayAnnotationValue = "sidecar," + GatewayTemplate;
 
         public static bool AppliesTo(IstioTemplateVersion istio) => istio.Minor is { } m && m >= Since;
 
