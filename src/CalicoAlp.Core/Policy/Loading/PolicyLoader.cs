@@ -27,6 +27,16 @@ namespace CalicoAlp.Core.Policy.Loading
         public static PolicySet LoadPath(string path)
         {
             var builder = new Builder();
+            foreach (var f in FilesOf(path)) LoadInto(builder, ReadFile(f), f);
+            return builder.Build();
+        }
+
+        /// <summary>
+        /// The files <see cref="LoadPath"/> reads for <paramref name="path"/>, in its order: the file itself, or a folder's
+        /// *.yaml, *.yml and *.json files (recursively, ordinal path order). A missing path is a <c>PolicyPathNotFound</c> error.
+        /// </summary>
+        public static IReadOnlyList<string> FilesOf(string path)
+        {
             if (Directory.Exists(path))
             {
                 var files = new List<string>();
@@ -40,20 +50,14 @@ namespace CalicoAlp.Core.Policy.Loading
                     }
                 }
                 files.Sort(StringComparer.Ordinal);
-                foreach (var f in files) LoadInto(builder, Read(f), f);
+                return files;
             }
-            else if (File.Exists(path))
-            {
-                LoadInto(builder, Read(path), path);
-            }
-            else
-            {
-                throw new AlpException("PolicyPathNotFound", AlpErrorKind.ObjectNotFound, $"Policy path '{path}' does not exist.", path);
-            }
-            return builder.Build();
+            if (File.Exists(path)) return [path];
+            throw new AlpException("PolicyPathNotFound", AlpErrorKind.ObjectNotFound, $"Policy path '{path}' does not exist.", path);
         }
 
-        private static string Read(string file)
+        /// <summary>A policy file's text (a <c>PolicyFileUnreadable</c> error when it cannot be read).</summary>
+        public static string ReadFile(string file)
         {
             try
             {
@@ -63,6 +67,14 @@ namespace CalicoAlp.Core.Policy.Loading
             {
                 throw new AlpException("PolicyFileUnreadable", AlpErrorKind.InvalidOperation, $"{file}: cannot read: {ex.Message}", file, ex);
             }
+        }
+
+        /// <summary>Loads files already read (text and file name, in order) into one set, as <see cref="LoadPath"/> loads a folder's files.</summary>
+        public static PolicySet LoadFiles(IEnumerable<(string Text, string File)> files)
+        {
+            var builder = new Builder();
+            foreach (var (text, file) in files) LoadInto(builder, text, file);
+            return builder.Build();
         }
 
         /// <summary>Loads YAML or JSON text (multi-document allowed); <paramref name="file"/> names it in errors.</summary>
