@@ -21,7 +21,7 @@ namespace CalicoAlp.Core.Kube
         public static KubeApi Connect(KubeConnectionOptions options, IOperationLog log)
         {
             var target = Resolve(options);
-            var config = BuildConfig(target, options);
+            var config = BuildConfig(target);
             if (options.SkipTlsVerify)
             {
                 config.SkipTlsVerify = true;
@@ -178,7 +178,7 @@ namespace CalicoAlp.Core.Kube
             }
         }
 
-        private static KubernetesClientConfiguration BuildConfig(KubeTarget target, KubeConnectionOptions options)
+        private static KubernetesClientConfiguration BuildConfig(KubeTarget target)
         {
             try
             {
