@@ -76,6 +76,33 @@ SourceIP,Method,Path,DestinationPort
         $r[1].LogLine | Should -BeNullOrEmpty
     }
 
+    It 'reads piped objects itself as Test-AlpRequest does: any case, the command line wins, bad objects are counted errors' {
+        $rows = @(
+            [pscustomobject]@{ sourceip = '10.1.0.40'; METHOD = 'GET'; path = '/admin'; destinationport = '8080' }
+            # DestinationNamespace is given on the command line (@dest): the property is not read.
+            [pscustomobject]@{ SourceIP = '10.1.1.7'; Method = 'PUT'; Path = '/healthz'; DestinationPort = 8080; DestinationNamespace = 'elsewhere' }
+            'just a string'
+            [pscustomobject]@{ SourceIP = '10.1.0.40'; DestinationPort = 70000 }
+            # Test-AlpRequest's own properties are not Compare-AlpPolicy's: not read, not validated.
+            [pscustomobject]@{ SourceIP = '10.1.2.7'; Method = 'GET'; Path = '/'; DestinationPort = 8080; Source = 'Not A Pod'; PolicyPath = 'nope.yaml'; CalicoVersion = 'x' }
+        )
+        $r = @($rows | Compare-AlpPolicy -ReferencePolicyPath $reference -DifferencePolicyPath $difference @dest -IncludeUnchanged -ErrorVariable errs -ErrorAction SilentlyContinue)
+        $r[0].Lines | Should -Be 5
+        $r[0].Errors | Should -Be 2
+        ($r | Select-Object -Skip 1 | ForEach-Object { "$($_.Change)" }) | Should -Be @('NewlyDenied', 'NewlyAllowed', 'Unchanged')
+        $r[2].Request.DestinationWorkload.Namespace | Should -Be 'web'
+        ($errs | ForEach-Object { $_.FullyQualifiedErrorId.Split(',')[0] }) | Should -Be @('InputObjectNotRequest', 'InputObjectPropertyInvalid')
+        "$($errs[0])" | Should -Match 'Compare-AlpPolicy request parameter'
+        # PowerShell binds only -InputObject per piped object (no lookup of the request parameters by property name).
+        $trace = Join-Path $TestDrive 'binding.txt'
+        Trace-Command -Name ParameterBinding -FilePath $trace -Expression {
+            $rows[0] | Compare-AlpPolicy -ReferencePolicyPath $reference -DifferencePolicyPath $difference @dest -SummaryOnly
+        } | Out-Null
+        $text = Get-Content -LiteralPath $trace -Raw
+        $text | Should -Match 'to parameter \[InputObject\]'
+        $text | Should -Not -Match 'to parameter \[(SourceIP|Method|Path)\]'
+    }
+
     It 'warns and flags identical sets' {
         $copy = Join-Path $TestDrive 'copy.yaml'
         Copy-Item $reference $copy

@@ -22,7 +22,7 @@ namespace CalicoAlp.Core.Kube
         {
             KubernetesClientConfiguration.ExecTimeout = KubeCredentialErrors.ExecTimeout;
             var target = Resolve(options);
-            var config = BuildConfig(target, options);
+            var config = BuildConfig(target);
             if (options.SkipTlsVerify)
             {
                 config.SkipTlsVerify = true;
@@ -275,7 +275,7 @@ namespace CalicoAlp.Core.Kube
             }
         }
 
-        private static KubernetesClientConfiguration BuildConfig(KubeTarget target, KubeConnectionOptions options)
+        private static KubernetesClientConfiguration BuildConfig(KubeTarget target)
         {
             try
             {

@@ -25,9 +25,20 @@ namespace CalicoAlp.Cmdlets
     {
         private const string RequestSet = "Request";
         private const string AccessLogSet = "AccessLog";
+        // Piped request objects: one pipeline-bound parameter read by RequestParameters.ReadFrom (as Test-AlpRequest does)
+        // instead of ~16 parameters PowerShell would look up by property name for every object; the request parameters
+        // are also in this set, bound from the command line only (they win over piped properties).
+        private const string InputObjectSet = "InputObject";
         private PolicyComparer? _comparer;
+        private AlpRequestBuilder? _builder;
+        private HashSet<string>? _commandLine;
         private readonly List<ComparedRequest> _kept = new();
         private Predicate<ChangeKind> _keep = _ => false;
+
+        /// <summary>A request object (CSV row, PSCustomObject, any object) whose properties are named like this cmdlet's
+        /// request parameters (SourceIP, SourcePrincipal, DestinationPort, Method, Path, ...).</summary>
+        [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
+        public PSObject? InputObject { get; set; }
 
         /// <summary>The policies that apply now (files or folders). Without it, the reference is read from the cluster (-Kubeconfig/-Context).</summary>
         [Parameter]
@@ -62,68 +73,86 @@ namespace CalicoAlp.Cmdlets
 
         [Parameter(ParameterSetName = AccessLogSet)]
         [Parameter(ParameterSetName = RequestSet, ValueFromPipelineByPropertyName = true)]
+        [Parameter(ParameterSetName = InputObjectSet)]
         [AllowEmptyString]
         [AllowNull]
         public string? SourcePrincipal { get; set; }
 
         [Parameter(ParameterSetName = AccessLogSet)]
         [Parameter(ParameterSetName = RequestSet, ValueFromPipelineByPropertyName = true)]
+        [Parameter(ParameterSetName = InputObjectSet)]
         public string? SourceIP { get; set; }
 
         [Parameter(ParameterSetName = RequestSet, ValueFromPipelineByPropertyName = true)]
+        [Parameter(ParameterSetName = InputObjectSet)]
         [ValidateRange(0, 65535)]
         public int SourcePort { get; set; } = AlpRequestBuilder.DefaultSourcePort;
 
         [Parameter(ParameterSetName = RequestSet, ValueFromPipelineByPropertyName = true)]
+        [Parameter(ParameterSetName = InputObjectSet)]
         public string? SourceNamespace { get; set; }
 
         [Parameter(ParameterSetName = RequestSet, ValueFromPipelineByPropertyName = true)]
+        [Parameter(ParameterSetName = InputObjectSet)]
         public string? SourceServiceAccount { get; set; }
 
         [Parameter(ParameterSetName = RequestSet, ValueFromPipelineByPropertyName = true)]
+        [Parameter(ParameterSetName = InputObjectSet)]
         public Hashtable? SourceLabels { get; set; }
 
         [Parameter(ParameterSetName = AccessLogSet)]
         [Parameter(ParameterSetName = RequestSet, ValueFromPipelineByPropertyName = true)]
+        [Parameter(ParameterSetName = InputObjectSet)]
         public string? DestinationNamespace { get; set; }
 
         [Parameter(ParameterSetName = AccessLogSet)]
         [Parameter(ParameterSetName = RequestSet, ValueFromPipelineByPropertyName = true)]
+        [Parameter(ParameterSetName = InputObjectSet)]
         public string? DestinationServiceAccount { get; set; }
 
         [Parameter(ParameterSetName = AccessLogSet)]
         [Parameter(ParameterSetName = RequestSet, ValueFromPipelineByPropertyName = true)]
+        [Parameter(ParameterSetName = InputObjectSet)]
         public Hashtable? DestinationLabels { get; set; }
 
         [Parameter(ParameterSetName = AccessLogSet)]
         [Parameter(ParameterSetName = RequestSet, ValueFromPipelineByPropertyName = true)]
+        [Parameter(ParameterSetName = InputObjectSet)]
         public string? DestinationIP { get; set; }
 
         [Parameter(ParameterSetName = AccessLogSet)]
         [Parameter(ParameterSetName = RequestSet, ValueFromPipelineByPropertyName = true)]
+        [Parameter(ParameterSetName = InputObjectSet)]
         [ValidateRange(0, 65535)]
         public int DestinationPort { get; set; } = AlpRequestBuilder.DefaultDestinationPort;
 
         [Parameter(ParameterSetName = AccessLogSet)]
         [Parameter(ParameterSetName = RequestSet, ValueFromPipelineByPropertyName = true)]
+        [Parameter(ParameterSetName = InputObjectSet)]
         [AllowEmptyCollection]
         public string[]? DestinationProfile { get; set; }
 
         [Parameter(ParameterSetName = RequestSet, ValueFromPipelineByPropertyName = true)]
+        [Parameter(ParameterSetName = InputObjectSet)]
         public string Protocol { get; set; } = "TCP";
 
         [Parameter(ParameterSetName = RequestSet, ValueFromPipelineByPropertyName = true)]
+        [Parameter(ParameterSetName = InputObjectSet)]
         public string? Method { get; set; }
 
         [Parameter(ParameterSetName = RequestSet, ValueFromPipelineByPropertyName = true)]
+        [Parameter(ParameterSetName = InputObjectSet)]
         public string? Path { get; set; }
 
         [Parameter(ParameterSetName = RequestSet, ValueFromPipelineByPropertyName = true)]
+        [Parameter(ParameterSetName = InputObjectSet)]
         [ValidateSet("Ingress", "Egress", IgnoreCase = true)]
         public string Direction { get; set; } = "Ingress";
 
         protected override void BeginProcessing()
         {
+            // The parameters given on the command line (before any pipeline input is bound): they win over piped properties.
+            _commandLine = new HashSet<string>(MyInvocation.BoundParameters.Keys, StringComparer.OrdinalIgnoreCase);
             try
             {
                 var behavior = CalicoBehavior.Parse(CalicoVersion);
@@ -161,6 +190,7 @@ namespace CalicoAlp.Cmdlets
                     WriteWarning("The reference and difference policy sets are identical: no decision can change.");
                 }
                 _comparer = new PolicyComparer(referenceEngine, differenceEngine, sets, referenceSource);
+                _builder = new AlpRequestBuilder(referenceEngine, WriteWarning);
                 _keep = SummaryOnly.IsPresent ? _ => false
                     : IncludeUnchanged.IsPresent ? _ => true
                     : c => c == ChangeKind.NewlyDenied || c == ChangeKind.NewlyAllowed;
@@ -177,11 +207,14 @@ namespace CalicoAlp.Cmdlets
 
         protected override void ProcessRecord()
         {
-            if (ParameterSetName != RequestSet) return;
+            if (ParameterSetName == AccessLogSet) return;
             var comparer = _comparer!;
             try
             {
-                var request = new AlpRequestBuilder(comparer.Reference, WriteWarning).Build(RequestParameters.From(this, MyInvocation.BoundParameters.Keys).ToFields());
+                var p = ParameterSetName == InputObjectSet
+                    ? RequestParameters.ReadFrom(InputObject!, RequestParameters.From(this, _commandLine!), _commandLine!, requestOnly: true)
+                    : RequestParameters.From(this, MyInvocation.BoundParameters.Keys);
+                var request = _builder!.Build(p.ToFields());
                 var change = comparer.Compare(request, out var reference, out var difference);
                 if (_keep(change)) _kept.Add(new ComparedRequest(change, request, reference, difference, null, 0));
             }
@@ -202,7 +235,7 @@ namespace CalicoAlp.Cmdlets
                 List<string> files;
                 try
                 {
-                    options = new AlpRequestBuilder(comparer.Reference, WriteWarning).ReplayOptions(RequestParameters.From(this, MyInvocation.BoundParameters.Keys).ToFields());
+                    options = _builder!.ReplayOptions(RequestParameters.From(this, MyInvocation.BoundParameters.Keys).ToFields());
                     files = AccessLogReplayer.ExpandFiles(ProviderPaths.Resolve(this, AccessLogPath, "AccessLogPathNotFound", "Access log path"));
                 }
                 catch (AlpException ex)

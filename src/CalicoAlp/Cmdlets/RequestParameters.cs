@@ -45,13 +45,17 @@ namespace CalicoAlp.Cmdlets
 
         private static readonly Regex PodReference = new(AlpRequestBuilder.PodReferencePattern, RegexOptions.CultureInvariant);
 
-        /// <summary>How each property a piped object may have is read (PowerShell's names, any case).</summary>
-        private static readonly FrozenDictionary<string, Action<RequestParameters, object?, string>> Readers =
-            new Dictionary<string, Action<RequestParameters, object?, string>>(StringComparer.OrdinalIgnoreCase)
+        /// <summary>How each request property a piped object may have is read (PowerShell's names, any case): the parameters
+        /// Test-AlpRequest and Compare-AlpPolicy share (<see cref="IRequestParameterSource"/>).</summary>
+        private static readonly FrozenDictionary<string, Action<RequestParameters, object?, string>> RequestReaders =
+            SharedReaders().ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+
+        /// <summary>The request properties plus Test-AlpRequest's own pipeline-bound ones (policy, pods, release).</summary>
+        private static readonly FrozenDictionary<string, Action<RequestParameters, object?, string>> TestReaders = TestAlpRequestReaders();
+
+        private static Dictionary<string, Action<RequestParameters, object?, string>> SharedReaders() =>
+            new(StringComparer.OrdinalIgnoreCase)
             {
-                [nameof(PolicyPath)] = (p, v, n) => p.PolicyPath = Strings(v, n) ?? [],
-                [nameof(Source)] = (p, v, n) => p.Source = PodName(v, n),
-                [nameof(Destination)] = (p, v, n) => p.Destination = PodName(v, n),
                 [nameof(SourcePrincipal)] = (p, v, n) => { p.SourcePrincipal = Text(v, n); p.SourcePrincipalGiven = true; },
                 [nameof(SourceIP)] = (p, v, n) => p.SourceIP = Text(v, n),
                 [nameof(SourcePort)] = (p, v, n) => p.SourcePort = Port(v, n),
@@ -67,9 +71,18 @@ namespace CalicoAlp.Cmdlets
                 [nameof(Protocol)] = (p, v, n) => p.Protocol = Text(v, n) ?? "TCP",
                 [nameof(Method)] = (p, v, n) => p.Method = Text(v, n),
                 [nameof(Path)] = (p, v, n) => p.Path = Text(v, n),
-                [nameof(CalicoVersion)] = (p, v, n) => p.CalicoVersion = Text(v, n),
                 [nameof(Direction)] = (p, v, n) => p.Direction = Text(v, n) ?? "Ingress",
-            }.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+            };
+
+        private static FrozenDictionary<string, Action<RequestParameters, object?, string>> TestAlpRequestReaders()
+        {
+            var d = SharedReaders();
+            d[nameof(PolicyPath)] = (p, v, n) => p.PolicyPath = Strings(v, n) ?? [];
+            d[nameof(Source)] = (p, v, n) => p.Source = PodName(v, n);
+            d[nameof(Destination)] = (p, v, n) => p.Destination = PodName(v, n);
+            d[nameof(CalicoVersion)] = (p, v, n) => p.CalicoVersion = Text(v, n);
+            return d.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+        }
 
         /// <summary>The request parameters shared by Test-AlpRequest and Compare-AlpPolicy (command-line values or their
         /// defaults); <paramref name="bound"/> says whether -SourcePrincipal was given.</summary>
@@ -118,13 +131,16 @@ namespace CalicoAlp.Cmdlets
         /// <paramref name="p"/> with the properties of <paramref name="input"/> named like a request parameter (any case) that
         /// were not given on the command line (<paramref name="commandLine"/>): what PowerShell's binding by property name
         /// would bind, read in one pass over the object's properties. An object with none of them is an error.
+        /// <paramref name="requestOnly"/> (Compare-AlpPolicy): only the shared request properties are read, not
+        /// Test-AlpRequest's PolicyPath, Source, Destination and CalicoVersion.
         /// </summary>
-        public static RequestParameters ReadFrom(PSObject input, RequestParameters p, ISet<string> commandLine)
+        public static RequestParameters ReadFrom(PSObject input, RequestParameters p, ISet<string> commandLine, bool requestOnly = false)
         {
+            var readers = requestOnly ? RequestReaders : TestReaders;
             int read = 0;
             foreach (var property in input.Properties)
             {
-                if (!Readers.TryGetValue(property.Name, out var reader)) continue;
+                if (!readers.TryGetValue(property.Name, out var reader)) continue;
                 read++;
                 if (commandLine.Contains(property.Name)) continue;
                 object? value;
@@ -141,7 +157,7 @@ namespace CalicoAlp.Cmdlets
             if (read == 0)
             {
                 throw new AlpException("InputObjectNotRequest", AlpErrorKind.InvalidArgument,
-                    $"The input object ({input.BaseObject.GetType().Name}) has no property named like a Test-AlpRequest parameter (SourceIP, SourcePrincipal, DestinationPort, Method, Path, ...).", input.BaseObject);
+                    $"The input object ({input.BaseObject.GetType().Name}) has no property named like a {(requestOnly ? "Compare-AlpPolicy" : "Test-AlpRequest")} request parameter (SourceIP, SourcePrincipal, DestinationPort, Method, Path, ...).", input.BaseObject);
             }
             return p;
         }

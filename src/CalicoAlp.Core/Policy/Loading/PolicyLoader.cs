@@ -33,6 +33,18 @@ namespace CalicoAlp.Core.Policy.Loading
         public static PolicySet LoadPath(string path, CancellationToken cancellationToken = default, Action<string>? warning = null)
         {
             var builder = new Builder();
+            foreach (var f in FilesOf(path)) LoadFile(builder, ReadFile(f, cancellationToken), f, cancellationToken, warning);
+            var set = builder.Build();
+            CheckUnique(set);
+            return set;
+        }
+
+        /// <summary>
+        /// The files <see cref="LoadPath"/> reads for <paramref name="path"/>, in its order: the file itself, or a folder's
+        /// *.yaml, *.yml and *.json files (recursively, ordinal path order). A missing path is a <c>PolicyPathNotFound</c> error.
+        /// </summary>
+        public static IReadOnlyList<string> FilesOf(string path)
+        {
             if (Directory.Exists(path))
             {
                 var files = new List<string>();
@@ -46,20 +58,15 @@ namespace CalicoAlp.Core.Policy.Loading
                     }
                 }
                 files.Sort(StringComparer.Ordinal);
-                foreach (var f in files) LoadFile(builder, f, cancellationToken, warning);
+                return files;
             }
-            else if (File.Exists(path))
-            {
-                LoadFile(builder, path, cancellationToken, warning);
-            }
-            else
-            {
-                throw new AlpException("PolicyPathNotFound", AlpErrorKind.ObjectNotFound, $"Policy path '{path}' does not exist.", path);
-            }
-            var set = builder.Build();
-            CheckUnique(set);
-            return set;
+            if (File.Exists(path)) return [path];
+            throw new AlpException("PolicyPathNotFound", AlpErrorKind.ObjectNotFound, $"Policy path '{path}' does not exist.", path);
         }
+
+        /// <summary>A policy file's text, read through <see cref="InputFile"/> (regular files only, size limit, strict UTF-8).</summary>
+        public static string ReadFile(string file, CancellationToken cancellationToken = default) =>
+            InputFile.ReadText(file, "policy file", cancellationToken);
 
         /// <summary>
         /// Every path (file or folder) loaded into one set, which must not define one policy, tier or profile twice
@@ -95,15 +102,22 @@ namespace CalicoAlp.Core.Policy.Loading
             foreach (var pr in set.Profiles) Add("Profile", pr.Name, pr.Name, pr.Location);
         }
 
-        private static void LoadFile(Builder builder, string file, CancellationToken cancellationToken, Action<string>? warning)
+        private static void LoadFile(Builder builder, string text, string file, CancellationToken cancellationToken, Action<string>? warning)
         {
-            var text = InputFile.ReadText(file, "policy file", cancellationToken);
             int before = builder.Count;
             LoadInto(builder, text, file, true, cancellationToken);
             if (builder.Count == before)
             {
                 warning?.Invoke($"{file}: the file holds no objects (it is empty or only comments); nothing in it is evaluated.");
             }
+        }
+
+        /// <summary>Loads files already read (text and file name, in order) into one set, as <see cref="LoadPath"/> loads a folder's files.</summary>
+        public static PolicySet LoadFiles(IEnumerable<(string Text, string File)> files, CancellationToken cancellationToken = default, Action<string>? warning = null)
+        {
+            var builder = new Builder();
+            foreach (var (text, file) in files) LoadFile(builder, text, file, cancellationToken, warning);
+            return builder.Build();
         }
 
         /// <summary>Loads YAML or JSON text (multi-document allowed); <paramref name="file"/> names it in errors.</summary>

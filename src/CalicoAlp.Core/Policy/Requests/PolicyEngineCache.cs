@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using CalicoAlp.Core.Policy.Evaluation;
-using CalicoAlp.Core.Policy.Loading;
 using CalicoAlp.Core.Policy.Model;
 
 namespace CalicoAlp.Core.Policy.Requests
@@ -10,13 +9,16 @@ namespace CalicoAlp.Core.Policy.Requests
     /// Compiled engines kept for the requests of one caller (one Test-AlpRequest pipeline): per policy source (the files
     /// a set of paths resolves to, or a cluster connection) and Calico release. A pipeline usually names the same policy
     /// and release for every record, so the last answer is reused without building a key; compiling (or even resolving
-    /// the paths again) costs far more than evaluating a request. Not thread-safe (one pipeline, one thread).
+    /// the paths again) costs far more than evaluating a request. Engines of files come from <see cref="PolicyFileEngines"/>
+    /// (kept across pipelines while the files' content is unchanged); a cluster's are compiled once per pipeline, since
+    /// the cluster may have changed since the last one. Not thread-safe (one pipeline, one thread).
     /// </summary>
     public sealed class PolicyEngineCache
     {
         private readonly Dictionary<string, PolicyEngine> _engines = new(StringComparer.Ordinal);
         private readonly Dictionary<string, IReadOnlyList<string>> _files = new(StringComparer.Ordinal);
         private readonly Action<string>? _verbose;
+        private readonly PolicyFileEngines _fileEngines;
         private string? _versionText;
         private CalicoBehavior? _behavior;
         private string? _lastSource;
@@ -24,7 +26,12 @@ namespace CalicoAlp.Core.Policy.Requests
         private PolicyEngine? _lastEngine;
 
         /// <param name="verbose">Receives what is loaded and compiled (null: not reported).</param>
-        public PolicyEngineCache(Action<string>? verbose = null) => _verbose = verbose;
+        /// <param name="fileEngines">Where engines of policy files are kept across pipelines (null: <see cref="PolicyFileEngines.Shared"/>).</param>
+        public PolicyEngineCache(Action<string>? verbose = null, PolicyFileEngines? fileEngines = null)
+        {
+            _verbose = verbose;
+            _fileEngines = fileEngines ?? PolicyFileEngines.Shared;
+        }
 
         /// <summary>The Calico release named by <paramref name="version"/> (null = newest); the last one parsed is reused.</summary>
         public CalicoBehavior Behavior(string? version)
@@ -53,15 +60,7 @@ namespace CalicoAlp.Core.Policy.Requests
             var key = "files\n" + string.Join("\n", files) + "\n" + behavior;
             if (!_engines.TryGetValue(key, out var engine))
             {
-                var set = PolicySet.Empty;
-                foreach (var p in files)
-                {
-                    _verbose?.Invoke($"Loading policy from {p}");
-                    set = set.Merge(PolicyLoader.LoadPath(p, cancellationToken, warning));
-                }
-                PolicyLoader.CheckUnique(set);
-                engine = PolicyEngine.Compile(set, behavior);
-                _verbose?.Invoke($"Compiled {set.Policies.Count} policies, {set.Profiles.Count} profiles, {engine.IpSetCount} selector IP sets for Calico {behavior}");
+                engine = _fileEngines.Get(files, behavior, _verbose, cancellationToken, warning);
                 _engines[key] = engine;
             }
             return Remember(source, behavior, engine);

@@ -57,26 +57,6 @@ namespace CalicoAlp.Core.Policy.Selectors
         /// <c>all()</c> becomes <c>has(allKey)</c>, <c>global()</c> becomes <c>!has(allKey)</c>.</summary>
         public Selector WithPrefix(string prefix, string allKey) => new(Text, Root.WithPrefix(prefix, allKey));
 
-        public static Selector And(params Selector[] parts)
-        {
-            var nodes = new List<SelectorNode>();
-            foreach (var p in parts)
-            {
-                if (p.IsAll) continue;
-                nodes.Add(p.Root);
-            }
-            if (nodes.Count == 0) return All;
-            if (nodes.Count == 1) return new Selector(nodes[0].ToString(), nodes[0]);
-            var node = new JunctionNode(true, nodes.ToArray());
-            return new Selector(node.ToString(), node);
-        }
-
-        public static Selector Not(Selector s)
-        {
-            var node = new NotNode(s.Root);
-            return new Selector(node.ToString(), node);
-        }
-
         public override string ToString() => Canonical;
     }
 }
