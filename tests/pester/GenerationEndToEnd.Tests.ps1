@@ -25,7 +25,7 @@ Describe 'End to end on <Generation>' -Tag Cluster -ForEach $generations {
     BeforeAll {
         $state = Get-TestClusterState -Generation $Generation
         $kc = Join-Path $state 'kubeconfig'
-        function k { & kubectl --kubeconfig $kc --context admin @args 2>&1 | Out-String }
+        function k { (& kubectl --kubeconfig $kc --context admin @args 2>&1 | Out-String).TrimEnd() }
         function Get-Snapshot {
             [ordered]@{
                 Felix = k get felixconfigurations.crd.projectcalico.org default -o 'jsonpath={.spec}{.metadata.annotations}'
@@ -59,7 +59,8 @@ Describe 'End to end on <Generation>' -Tag Cluster -ForEach $generations {
 
     It 'Enable applies the objects of Istio <Istio> (<Form>)' {
         $r = Enable-CalicoAppLayerPolicy -Kubeconfig $kc -Context admin -WarningAction SilentlyContinue
-        @($r | Where-Object Action -eq 'Created').Count | Should -Be 4
+        @($r).Count | Should -Be 4
+        @($r | Where-Object Action -eq 'Unchanged' | ForEach-Object { "$($_.Kind)/$($_.Name)" }) | Should -BeNullOrEmpty -Because (($r | ForEach-Object { "$($_.Kind)/$($_.Name): $($_.Action)" }) -join '; ')
         (k -n istio-system get envoyfilters.networking.istio.io ext-authz -o yaml) | Should -Match $Form
         (k get felixconfigurations.crd.projectcalico.org default -o 'jsonpath={.spec.policySyncPathPrefix}') | Should -Be '/var/run/nodeagent'
     }

@@ -230,10 +230,17 @@ namespace CalicoAlp.Core.Injector
         {
             var b = Decode(before);
             var a = Decode(after);
+            // A config that ends without a newline (Helm's `config: |-`) ends inside its last template; the templates
+            // appended after it give that template's last line its line break: its value gains a final "\n", nothing else.
+            var lastStock = Entries(Lines(before)).Select(e => e.Name).LastOrDefault();
+            var openEnd = !before.EndsWith('\n');
+            var lastAfter = Entries(Lines(after)).Select(e => e.Name).LastOrDefault();
             foreach (var (name, value) in b)
             {
                 if (name is WorkloadTemplate or GatewayTemplate) continue;
-                if (!a.TryGetValue(name, out var v) || !string.Equals(v, value, StringComparison.Ordinal))
+                var same = a.TryGetValue(name, out var v) && (string.Equals(v, value, StringComparison.Ordinal) ||
+                    (openEnd && name == lastStock && string.Equals(v, value + "\n", StringComparison.Ordinal)));
+                if (!same)
                 {
                     throw new AlpException(InjectorTemplateEditor.UnprovableErrorId, AlpErrorKind.InvalidData, $"Refusing to write the injector config: the stock template '{name}' would change.");
                 }
@@ -241,7 +248,8 @@ namespace CalicoAlp.Core.Injector
             foreach (var name in new[] { WorkloadTemplate, GatewayTemplate })
             {
                 var want = string.Join("\n", Body(name, options)) + "\n";
-                if (!a.TryGetValue(name, out var v) || !string.Equals(v, want, StringComparison.Ordinal))
+                // at the open end of the config the last template has no final line break
+                if (!a.TryGetValue(name, out var v) || !(string.Equals(v, want, StringComparison.Ordinal) || (openEnd && name == lastAfter && string.Equals(v + "\n", want, StringComparison.Ordinal))))
                 {
                     throw new AlpException(InjectorTemplateEditor.UnprovableErrorId, AlpErrorKind.InvalidData, $"Refusing to write the injector config: the '{name}' template would not decode to Calico's.");
                 }

@@ -58,6 +58,23 @@ namespace CalicoAlp.Tests.Injector
         }
 
         [Fact]
+        public void A_config_without_a_final_newline_as_helm_writes_it_round_trips_byte_for_byte()
+        {
+            // Helm's `config: |-` strips the final newline: the config ends inside its last template (kube-gateway).
+            var stock = Stock("1.28.1").TrimEnd('\n');
+            var v = IstioTemplateVersion.Given("1.28.1");
+            var set = InjectorTemplateEditor.Set(stock, DikastesSidecarOptions.From("3.31.7", null), v);
+            Assert.Equal(InjectorEditAction.Created, set.Action);
+            Assert.True(InjectorTemplateEditor.Inspect(set.After).IsCompletelyPatched);
+            Assert.False(set.After.EndsWith('\n'));
+            Assert.Equal(stock, InjectorTemplateEditor.Remove(set.After).After);
+            // only the last stock template's final line break differs in its decoded value
+            var before = DikastesTemplates.Decode(stock);
+            var after = DikastesTemplates.Decode(set.After);
+            foreach (var (name, text) in before) Assert.Equal(name == "kube-gateway" ? text + "\n" : text, after[name]);
+        }
+
+        [Fact]
         public void Another_calico_version_updates_both_templates_in_place_and_flexvolume_before_323()
         {
             var stock = Stock("1.28.1");
