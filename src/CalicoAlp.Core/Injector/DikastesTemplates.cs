@@ -31,6 +31,13 @@ namespace CalicoAlp.Core.Injector
 
         public static bool AppliesTo(IstioTemplateVersion istio) => istio.Minor is { } m && m >= Since;
 
+        /// <summary>Which of the two templates the config has (counted as the additions of two templates).</summary>
+        public static InjectorPatchState Inspect(string config)
+        {
+            var lines = Lines(config);
+            return StateOf(lines, Entries(lines));
+        }
+
         /// <summary>The config has a dikastes or dikastes-gateway template.</summary>
         public static bool IsPresent(string config) => Entries(Lines(config)).Any(e => e.Name is WorkloadTemplate or GatewayTemplate);
 

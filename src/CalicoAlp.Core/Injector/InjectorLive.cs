@@ -44,18 +44,22 @@ namespace CalicoAlp.Core.Injector
                 options = DikastesSidecarOptions.From(calicoVersion, image);
                 source ??= string.IsNullOrWhiteSpace(calicoVersion) ? "-DikastesImage tag" : "-CalicoVersion";
             }
-            string? fallback = null;
-            if (string.IsNullOrWhiteSpace(istioVersion) && mode == InjectorLiveMode.Set && (revision is null or "default"))
+            // The revision's control plane: its image names the release when the ConfigMap's values do not, and for
+            // Istio 1.22+ its env says whether native sidecars are on.
+            IstioControlPlane? istiod = null;
+            if (mode == InjectorLiveMode.Set)
             {
-                // When the ConfigMap's values do not name the release, istiod's image does.
                 var notes = new List<string>();
-                (fallback, _) = await PrerequisiteChecker.DetectIstioVersionAsync(api, notes, ct).ConfigureAwait(false);
+                var planes = await IstioControlPlane.FindAsync(api, ns, notes, ct).ConfigureAwait(false);
+                foreach (var n in notes) api.Log.Verbose(n);
+                istiod = planes.FirstOrDefault(p => p.Revision == (revision ?? IstioControlPlane.DefaultRevision));
             }
+            var fallback = istiod?.Version?.ToString();
             var intent = new InjectorConfigMapIntent(mode, options, istioVersion, ns, name, force) { IstioFallback = fallback };
             var plan = await intent.PlanAsync(api, ct).ConfigureAwait(false);
             if (mode == InjectorLiveMode.Set && plan.Action == ChangeAction.Updated && plan.Payload!.Edit.IstioVersion.Minor is { } minor && DikastesTemplates.AppliesTo(plan.Payload.Edit.IstioVersion))
             {
-                await CheckTemplatesMethodAsync(api, plan.Current, minor, ns, revision, force, ct).ConfigureAwait(false);
+                await CheckTemplatesMethodAsync(api, plan.Current, minor, istiod, ns, revision, force, ct).ConfigureAwait(false);
             }
             return new InjectorLivePlan(plan, options, source);
         }
@@ -66,7 +70,8 @@ namespace CalicoAlp.Core.Injector
         /// Istio 1.22+: the dikastes templates need native sidecars, and a ConfigMap rendered by istioctl/the operator or
         /// Helm loses a live edit on the next install or upgrade. Both refuse without <paramref name="force"/> (then warn).
         /// </summary>
-        private static async Task CheckTemplatesMethodAsync(KubeApi api, System.Text.Json.Nodes.JsonObject? current, ComponentVersion istio, string ns, string? revision, bool force, CancellationToken ct)
+        private static async Task CheckTemplatesMethodAsync(KubeApi api, System.Text.Json.Nodes.JsonObject? current, ComponentVersion istio, IstioControlPlane? istiod,
+            string ns, string? revision, bool force, CancellationToken ct)
         {
             var (manager, detail) = InstallManager.Of(current);
             if (manager != InstallManagerKind.None)
@@ -83,7 +88,7 @@ namespace CalicoAlp.Core.Injector
                 }
                 api.Log.Warning(message + " (-Force: edited anyway.)");
             }
-            var native = await NativeSidecarCheck.CheckAsync(api, istio, ns, revision, ct).ConfigureAwait(false);
+            var native = await NativeSidecarCheck.CheckAsync(api, istio, istiod, ns, revision, ct).ConfigureAwait(false);
             api.Log.Verbose($"Native sidecars: {(native.Enabled is bool b ? (b ? "on" : "off") : "unknown")} ({native.Reason}).");
             if (native.Enabled == false)
             {

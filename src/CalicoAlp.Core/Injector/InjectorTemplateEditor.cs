@@ -122,7 +122,7 @@ namespace CalicoAlp.Core.Injector
         /// <summary>Which of the additions a template has.</summary>
         public static InjectorPatchState Inspect(string config)
         {
-            if (DikastesTemplates.IsPresent(config)) return DikastesTemplates.Remove(config, new IstioTemplateVersion(null, "not needed")).StateBefore;
+            if (DikastesTemplates.IsPresent(config)) return DikastesTemplates.Inspect(config);
             return InjectorPatchState.Combine(Layout.RegionNames(config).Select(r => Find(Layout.Parse(config, null, r)).State));
         }
 

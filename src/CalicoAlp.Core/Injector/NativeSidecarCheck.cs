@@ -27,27 +27,22 @@ namespace CalicoAlp.Core.Injector
         /// <summary>Enabled: true/false, or null when it cannot be told (istiod or nodes unreadable); Reason says why.</summary>
         public sealed record Status(bool? Enabled, string Reason);
 
-        public static async Task<Status> CheckAsync(KubeApi api, ComponentVersion istio, string ns, string? revision, CancellationToken ct)
+        /// <param name="istiod">The revision's control plane (<see cref="IstioControlPlane.FindAsync"/>), null when none was found or readable.</param>
+        public static async Task<Status> CheckAsync(KubeApi api, ComponentVersion istio, IstioControlPlane? istiod, string ns, string? revision, CancellationToken ct)
         {
-            var name = string.IsNullOrWhiteSpace(revision) || revision == "default" ? "istiod" : $"istiod-{revision}";
-            JsonObject? istiod;
-            try
+            if (istiod == null)
             {
-                istiod = await api.GetAsync(ResourceType.Deployment, ns, name, ct).ConfigureAwait(false);
+                var name = string.IsNullOrWhiteSpace(revision) || revision == IstioControlPlane.DefaultRevision ? "istiod" : $"istiod-{revision}";
+                return new Status(null, $"no readable control plane for revision '{revision ?? IstioControlPlane.DefaultRevision}' in {ns} (looked for {name})");
             }
-            catch (AlpException ex) when (ex.Kind == AlpErrorKind.PermissionDenied)
-            {
-                return new Status(null, $"Deployment {ns}/{name} is not readable (403)");
-            }
-            if (istiod == null) return new Status(null, $"no Deployment {ns}/{name}");
-            var env = EnvOf(istiod);
+            var env = istiod.Env(EnvName);
             if (env != null && bool.TryParse(env, out var set))
             {
-                return new Status(set, $"istiod {ns}/{name} sets {EnvName}={env}");
+                return new Status(set, $"istiod {ns}/{istiod.Deployment} sets {EnvName}={env}");
             }
             if (istio < AutoSince)
             {
-                return new Status(false, $"istiod {ns}/{name} does not set {EnvName}, which defaults to false before Istio 1.27");
+                return new Status(false, $"istiod {ns}/{istiod.Deployment} does not set {EnvName}, which defaults to false before Istio 1.27");
             }
             List<JsonObject> nodes;
             try
@@ -67,20 +62,6 @@ namespace CalicoAlp.Core.Injector
                 ? new Status(true, $"{EnvName} is auto and all {nodes.Count} node(s) run kubelet ≥ 1.33")
                 : new Status(false, $"{EnvName} is auto (Istio {istio.Major}.{istio.Minor}) and {old.Count} of {nodes.Count} node(s) run a kubelet older than 1.33: " +
                                     string.Join(", ", old.Take(5).Select(o => $"{o.Name} ({o.Kubelet ?? "unknown"})")) + (old.Count > 5 ? ", ..." : ""));
-        }
-
-        private static string? EnvOf(JsonObject deployment)
-        {
-            if (deployment["spec"]?["template"]?["spec"]?["containers"] is not JsonArray containers) return null;
-            foreach (var c in containers.OfType<JsonObject>())
-            {
-                if (c["env"] is not JsonArray env) continue;
-                foreach (var e in env.OfType<JsonObject>())
-                {
-                    if (JsonFields.GetString(e, "name") == EnvName) return JsonFields.GetString(e, "value");
-                }
-            }
-            return null;
         }
 
         /// <summary>The refusal when native sidecars are off.</summary>
