@@ -30,8 +30,12 @@ namespace CalicoAlp.Cmdlets
         [Parameter]
         public SwitchParameter SkipTlsVerify { get; set; }
 
+        /// <summary>The -Kubeconfig paths as given (for results naming a cluster that could not be reached).</summary>
+        internal string? KubeconfigText => Kubeconfig == null ? null : string.Join(System.IO.Path.PathSeparator, Kubeconfig);
+
         /// <summary>The connection for the current record's -Kubeconfig/-Context (opened once per pipeline).</summary>
-        protected KubeApi Connect()
+        /// <param name="terminate">False: a connection error is thrown as the core's exception instead of ending the cmdlet.</param>
+        protected KubeApi Connect(bool terminate = true)
         {
             var paths = new List<string>();
             if (Kubeconfig != null)
@@ -53,7 +57,7 @@ namespace CalicoAlp.Cmdlets
                 _connections[key] = api;
                 return api;
             }
-            catch (AlpException ex)
+            catch (AlpException ex) when (terminate)
             {
                 Terminate(ex);
                 throw; // unreachable
