@@ -13,11 +13,15 @@
                control plane is started, and CALICOALP_UNIT=1 makes an unmarked test that needs one fail.
                The shared folder ($env:CALICOALP_SHARED, else ../shared): when it is missing, the tests that read it
                (Category=Shared, -Tag Shared) are left out with one warning; under CI=true that is a failure instead.
-      Demo     Build, provision the local control plane, run tools/Show-Demo.ps1 against it.
+      Demo     Build, start two local control planes of two generations (Calico 3.12 + Istio 1.4.2, Calico 3.25 +
+               Istio 1.15.2), run tools/Show-Demo.ps1 on both (unattended; exit 1 if a cluster is not healthy after the
+               repair or not clean afterwards), stop them. -NoBuild: use the module already built (the Demo test).
       Package  Build, then a .nupkg in out/repo that Install-PSResource / Publish-PSResource accept (tools/Test-ModulePackage.ps1).
       Clean    Removes out/ and every bin/ and obj/.
       Bench    Benchmarks, one script each under tools/bench (each also runs on its own; see its help):
                -Suite Namespaces  Add-AlpNamespace against the local control plane (Invoke-NamespaceBench.ps1).
+               -Suite Status      Get-AlpStatus with 5, 50 and 500 namespaces labelled: seconds, API and LIST calls
+                                  (Measure-StatusScale.ps1 on the Namespaces suite's 500 namespaces / 10,000 pods).
                -Suite Policy      the decision engine, BenchmarkDotNet (Invoke-PolicyBench.ps1; -Filter).
                -Suite Cedar       our engine against Cedar under Node.js (Invoke-CedarBench.ps1).
                -Suite Cmdlet      Test-AlpRequest as a user runs it, fresh processes (Invoke-CmdletBench.ps1; -Runs,
@@ -40,8 +44,10 @@ param(
     [switch] $Unit,
     # Test: keep the control plane running afterwards (prints its kubeconfig path).
     [switch] $KeepCluster,
+    # Demo: do not build first (the module in out/ is used).
+    [switch] $NoBuild,
     # Bench: which benchmark suites to run.
-    [ValidateSet('Namespaces', 'Policy', 'Cedar', 'Cmdlet', 'Pipeline', 'Compare')]
+    [ValidateSet('Namespaces', 'Status', 'Policy', 'Cedar', 'Cmdlet', 'Pipeline', 'Compare')]
     [string[]] $Suite = @('Namespaces'),
     # Bench -Suite Cmdlet: fresh processes per measurement (the start-up figure uses at least 5).
     [ValidateRange(1, 20)]
@@ -196,22 +202,25 @@ function Invoke-Test {
 }
 
 function Invoke-Demo {
-    Invoke-Build
-    $state = Join-Path ([IO.Path]::GetTempPath()) 'calicoalp-demo'
-    if (Test-Path (Join-Path $state 'env')) { & bash $ClusterScript stop $state }
+    if (-not $NoBuild) { Invoke-Build }
+    # Two local control planes of two ALP generations, one kubeconfig with a context for each.
+    $generations = [ordered]@{ 'istio-1.4' = 'calico3.12-istio1.4.2'; 'istio-1.15' = 'calico3.25-istio1.15.2' }
+    $root = Join-Path ([IO.Path]::GetTempPath()) "calicoalp-demo-$PID"
+    $states = [ordered]@{}
+    foreach ($name in $generations.Keys) { $states[$name] = "$root-$name" }
+    $kubeconfig = "$root.kubeconfig"
     Invoke-Native bash $ClusterScript install
-    Invoke-Native bash $ClusterScript start $state
-    Invoke-Native bash $ClusterScript fixture $state
-    $kubeconfig = Join-Path $state 'kubeconfig'
     try {
-        Invoke-Native dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'tools/Show-Demo.ps1') -Kubeconfig $kubeconfig -ModulePath $ModuleManifest
-        Write-Host "`n>>> kubectl: what the cmdlets left in the cluster" -ForegroundColor Cyan
-        & kubectl --kubeconfig $kubeconfig get felixconfigurations.crd.projectcalico.org default -o 'jsonpath={.spec.policySyncPathPrefix}{"\n"}'
-        & kubectl --kubeconfig $kubeconfig -n istio-system get serviceentries,destinationrules,envoyfilters
-        & kubectl --kubeconfig $kubeconfig get namespace shop --show-labels
+        foreach ($name in $generations.Keys) {
+            Invoke-Native bash $ClusterScript start $states[$name]
+            Invoke-Native bash $ClusterScript fixture $states[$name] $generations[$name]
+        }
+        & (Join-Path $Root 'tools/New-FleetKubeconfig.ps1') -Path $kubeconfig -Cluster ([ordered]@{ 'istio-1.4' = (Join-Path $states['istio-1.4'] 'kubeconfig'); 'istio-1.15' = (Join-Path $states['istio-1.15'] 'kubeconfig') })
+        Invoke-Native dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'tools/Show-Demo.ps1') -Kubeconfig $kubeconfig -Context ($generations.Keys -join ',') -ModulePath $ModuleManifest
     }
     finally {
-        & bash $ClusterScript stop $state
+        foreach ($state in $states.Values) { & bash $ClusterScript stop $state | Out-Null }
+        Remove-Item $kubeconfig -ErrorAction SilentlyContinue
     }
 }
 
@@ -227,8 +236,9 @@ function Invoke-Package {
 function Invoke-Bench {
     # Each suite is a script under tools/bench that also runs on its own.
     $bench = Join-Path $Root 'tools/bench'
-    if ($Suite -contains 'Namespaces' -or $Suite -contains 'Cmdlet' -or $Suite -contains 'Pipeline' -or $Suite -contains 'Compare') { Invoke-Build }
+    if ($Suite -contains 'Namespaces' -or $Suite -contains 'Status' -or $Suite -contains 'Cmdlet' -or $Suite -contains 'Pipeline' -or $Suite -contains 'Compare') { Invoke-Build }
     if ($Suite -contains 'Namespaces') { & (Join-Path $bench 'Invoke-NamespaceBench.ps1') -ModulePath $ModuleManifest }
+    if ($Suite -contains 'Status') { & (Join-Path $bench 'Invoke-NamespaceBench.ps1') -ModulePath $ModuleManifest -Measure 'Measure-StatusScale.ps1' }
     if ($Suite -contains 'Policy') { & (Join-Path $bench 'Invoke-PolicyBench.ps1') -Filter $Filter }
     if ($Suite -contains 'Cedar') { & (Join-Path $bench 'Invoke-CedarBench.ps1') }
     if ($Suite -contains 'Cmdlet') { & (Join-Path $bench 'Invoke-CmdletBench.ps1') -ModulePath $ModuleManifest -Runs $Runs -BaselineRuns $BaselineRuns }

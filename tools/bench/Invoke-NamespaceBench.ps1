@@ -15,7 +15,10 @@ param(
     # A cluster to use (context 'admin'); default: $env:CALICOALP_TEST_STATE's, else a fresh local one.
     [string] $Kubeconfig,
     # The built module (dotnet pwsh ./build.ps1 Build).
-    [string] $ModulePath = (Join-Path $PSScriptRoot '../../out/CalicoAlp/CalicoAlp.psd1')
+    [string] $ModulePath = (Join-Path $PSScriptRoot '../../out/CalicoAlp/CalicoAlp.psd1'),
+    # The measurement to run on that cluster: Add-AlpNamespace (Bench -Suite Namespaces) or Get-AlpStatus (-Suite Status).
+    [ValidateSet('Measure-NamespaceScale.ps1', 'Measure-StatusScale.ps1')]
+    [string] $Measure = 'Measure-NamespaceScale.ps1'
 )
 
 $ErrorActionPreference = 'Stop'
@@ -29,6 +32,6 @@ if (-not $Kubeconfig) {
     else { $state = Start-TestCluster; $Kubeconfig = Join-Path $state 'kubeconfig' }
 }
 try {
-    & (Join-Path $PSScriptRoot 'Measure-NamespaceScale.ps1') -Kubeconfig $Kubeconfig -ModulePath $ModulePath
+    & (Join-Path $PSScriptRoot $Measure) -Kubeconfig $Kubeconfig -ModulePath $ModulePath
 }
 finally { Stop-TestCluster $state }
