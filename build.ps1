@@ -205,10 +205,10 @@ function Invoke-Demo {
     if (-not $NoBuild) { Invoke-Build }
     # Two local control planes of two ALP generations, one kubeconfig with a context for each.
     $generations = [ordered]@{ 'istio-1.4' = 'calico3.12-istio1.4.2'; 'istio-1.15' = 'calico3.25-istio1.15.2' }
-    $root = Join-Path ([IO.Path]::GetTempPath()) "calicoalp-demo-$PID"
+    $demoRoot = Join-Path ([IO.Path]::GetTempPath()) "calicoalp-demo-$PID"
     $states = [ordered]@{}
-    foreach ($name in $generations.Keys) { $states[$name] = "$root-$name" }
-    $kubeconfig = "$root.kubeconfig"
+    foreach ($name in $generations.Keys) { $states[$name] = "$demoRoot-$name" }
+    $kubeconfig = "$demoRoot.kubeconfig"
     Invoke-Native bash $ClusterScript install
     try {
         foreach ($name in $generations.Keys) {
