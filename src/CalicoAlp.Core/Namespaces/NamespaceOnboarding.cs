@@ -174,12 +174,14 @@ namespace CalicoAlp.Core.Namespaces
             // 5. Every write through one run: labels, then pilot policies (before pods are recreated), then template
             //    annotations and restarts (both recreate pods).
             log.Progress(verb, "Applying", 70);
-            var plans = new List<ResourcePlan<JsonObject>>();
-            plans.AddRange(targets.Select(t => labels[t.Name]));
-            plans.AddRange(pilotPlans.Values);
-            plans.AddRange(templates);
-            plans.AddRange(restarts.Select(r => r.Plan));
-            var outcomes = await runner.ApplyAsync(plans, ct).ConfigureAwait(false);
+            //    Each of the three stages holds independent writes (one object each), sent in parallel (bounded).
+            var stages = new List<IReadOnlyList<ResourcePlan<JsonObject>>>
+            {
+                targets.Select(t => labels[t.Name]).ToList(),
+                pilotPlans.Values.ToList(),
+                templates.Concat(restarts.Select(r => r.Plan)).ToList(),
+            };
+            var outcomes = await runner.ApplyInStagesAsync(stages, ct).ConfigureAwait(false);
             var labelOutcomes = new Dictionary<string, ChangeOutcome<JsonObject>>(StringComparer.Ordinal);
             for (var i = 0; i < targets.Count; i++) labelOutcomes[targets[i].Name] = outcomes[i];
             var pilotOutcomes = pilotPlans.Keys.Select((ns, i) => (ns, outcomes[targets.Count + i])).ToDictionary(x => x.ns, x => x.Item2, StringComparer.Ordinal);
