@@ -100,6 +100,8 @@ $results = @(
     Measure-Run 'restart -WhatIf' @{ Restart = $true; WhatIf = $true }
 )
 Write-Host "Module: $Label ($ModulePath)"
-$results | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
+# Every column named: a table of more than 10 properties would drop the last ones.
+$results | Format-Table -AutoSize -Property Run, Seconds, Namespaces, Updated, PodsToRestart, ApiCalls, ListCalls, AllLists, Gets, Patches, LoadBefore |
+    Out-String -Width 200 | Write-Host
 # reset the labels so the next measurement starts from the same state
 kc label ns -l calicoalp-scale=1 istio-injection- | Out-Null
