@@ -9,6 +9,9 @@
     dotnet pwsh ./build.ps1 Bench -Suite Namespaces
 .EXAMPLE
     dotnet pwsh ./tools/bench/Invoke-NamespaceBench.ps1 -Kubeconfig /tmp/me-k8s/kubeconfig
+.EXAMPLE
+    dotnet pwsh ./tools/bench/Invoke-NamespaceBench.ps1 -BaselineModulePath /tmp/before/CalicoAlp/CalicoAlp.psd1
+    Before/after in one run: the same measurements with an older build first, then this one, each in its own process.
 #>
 [CmdletBinding()]
 param(
@@ -16,6 +19,8 @@ param(
     [string] $Kubeconfig,
     # The built module (dotnet pwsh ./build.ps1 Build).
     [string] $ModulePath = (Join-Path $PSScriptRoot '../../out/CalicoAlp/CalicoAlp.psd1'),
+    # Another build of the module (e.g. of the previous commit) measured first on the same cluster, in its own process.
+    [string] $BaselineModulePath,
     # The measurement to run on that cluster: Add-AlpNamespace (Bench -Suite Namespaces) or Get-AlpStatus (-Suite Status).
     [ValidateSet('Measure-NamespaceScale.ps1', 'Measure-StatusScale.ps1')]
     [string] $Measure = 'Measure-NamespaceScale.ps1'
@@ -32,6 +37,17 @@ if (-not $Kubeconfig) {
     else { $state = Start-TestCluster; $Kubeconfig = Join-Path $state 'kubeconfig' }
 }
 try {
-    & (Join-Path $PSScriptRoot $Measure) -Kubeconfig $Kubeconfig -ModulePath $ModulePath
+    $measure = Join-Path $PSScriptRoot $Measure
+    if ($BaselineModulePath) {
+        # Both modules are named CalicoAlp: one process each (the cluster is laid once, by the first).
+        $pwsh = Join-Path $PSHOME 'pwsh.dll'
+        & dotnet $pwsh -NoProfile -File $measure -Kubeconfig $Kubeconfig -ModulePath $BaselineModulePath -Label 'before (baseline)'
+        if ($LASTEXITCODE -ne 0) { throw "the baseline measurement failed ($LASTEXITCODE)" }
+        & dotnet $pwsh -NoProfile -File $measure -Kubeconfig $Kubeconfig -ModulePath $ModulePath -Label 'after (this build)'
+        if ($LASTEXITCODE -ne 0) { throw "the measurement failed ($LASTEXITCODE)" }
+    }
+    else {
+        & $measure -Kubeconfig $Kubeconfig -ModulePath $ModulePath
+    }
 }
 finally { Stop-TestCluster $state }

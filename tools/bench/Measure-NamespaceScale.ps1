@@ -7,7 +7,8 @@
       1. Add-AlpNamespace -All -Selector calicoalp-scale=1   (labels every namespace, one cluster-wide pod LIST)
       2. the same again                                      (every namespace Unchanged: no writes)
       3. Add-AlpNamespace -All -Selector ... -Restart -WhatIf (planning the restarts)
-    and prints the API calls made (from -Verbose) and the wall time of each run.
+    and prints the API calls made (from -Verbose: all, LISTs, single-object GETs, PATCHes), the wall time of each run
+    and the load average before it. -NoSetup measures an existing cluster (the other module of a before/after run).
 .EXAMPLE
     dotnet pwsh ./build.ps1 Bench -Suite Namespaces
 #>
@@ -16,7 +17,9 @@ param(
     [Parameter(Mandatory)] [string] $Kubeconfig,
     [Parameter(Mandatory)] [string] $ModulePath,
     [int] $Namespaces = 500,
-    [int] $PodsPerNamespace = 20
+    [int] $PodsPerNamespace = 20,
+    # A title for the table (e.g. 'before', 'after').
+    [string] $Label = 'this build'
 )
 $ErrorActionPreference = 'Stop'
 
@@ -74,6 +77,9 @@ function Measure-Run([string] $Title, [hashtable] $Extra) {
     $sw.Stop()
     $calls = $verbose | Where-Object { $_ -match '^(GET|PATCH|PUT|POST|DELETE) /' }
     $lists = $calls | Where-Object { $_ -match '^GET /api/v1/(namespaces|pods)\?' }
+    # Any LIST: a collection path (/api/v1/<plural>, /apis/<g>/<v>/<plural>, either under namespaces/<ns>/).
+    $allLists = $calls | Where-Object { $_ -match '^GET /(api/v1|apis/[^/ ]+/[^/ ]+)/(namespaces/[^/ ]+/)?[a-z]+[?  ]' -and $_ -notmatch '^GET /api/v1/namespaces/[^/ ?]+[ ]' }
+    $load = (Get-Content /proc/loadavg -ErrorAction SilentlyContinue) -split ' ' | Select-Object -First 1
     [pscustomobject]@{
         Run        = $Title
         Seconds    = [math]::Round($sw.Elapsed.TotalSeconds, 2)
@@ -82,6 +88,10 @@ function Measure-Run([string] $Title, [hashtable] $Extra) {
         PodsToRestart = ($r | Measure-Object PodsNeedingRestart -Sum).Sum
         ApiCalls   = @($calls).Count
         ListCalls  = @($lists).Count
+        AllLists   = @($allLists).Count
+        Gets       = @($calls | Where-Object { $_ -match '^GET /' }).Count - @($allLists).Count
+        Patches    = @($calls | Where-Object { $_ -match '^PATCH /' }).Count
+        LoadBefore = $load
     }
 }
 $results = @(
@@ -89,6 +99,9 @@ $results = @(
     Measure-Run 'again (no writes)' @{}
     Measure-Run 'restart -WhatIf' @{ Restart = $true; WhatIf = $true }
 )
-$results | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
+Write-Host "Module: $Label ($ModulePath)"
+# Every column named: a table of more than 10 properties would drop the last ones.
+$results | Format-Table -AutoSize -Property Run, Seconds, Namespaces, Updated, PodsToRestart, ApiCalls, ListCalls, AllLists, Gets, Patches, LoadBefore |
+    Out-String -Width 200 | Write-Host
 # reset the labels so the next measurement starts from the same state
 kc label ns -l calicoalp-scale=1 istio-injection- | Out-Null

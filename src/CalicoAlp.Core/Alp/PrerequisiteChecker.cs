@@ -248,22 +248,27 @@ namespace CalicoAlp.Core.Alp
         /// The Istio version of the default revision (istiod or istio-pilot, else the only control plane), else from the
         /// istio-sidecar-injector ConfigMap's values; (null, null) when neither is readable. Used by the injector editor.
         /// </summary>
-        public static async Task<(string? Version, string? Source)> DetectIstioVersionAsync(KubeApi api, List<string> notes, CancellationToken ct)
+        public static async Task<(string? Version, string? Source)> DetectIstioVersionAsync(KubeApi api, List<string> notes, CancellationToken ct) =>
+            await DetectIstioVersionAsync(api, await IstioRevisions.FindAsync(api, AlpConstants.IstioNamespace, injectors: false, notes, ct).ConfigureAwait(false), notes, ct).ConfigureAwait(false);
+
+        /// <summary>The same from revisions already found (no second Deployment LIST; the injector ConfigMap is read only when it was not listed).</summary>
+        public static async Task<(string? Version, string? Source)> DetectIstioVersionAsync(KubeApi api, IstioRevisions found, List<string> notes, CancellationToken ct)
         {
-            var planes = await IstioControlPlane.FindAsync(api, AlpConstants.IstioNamespace, notes, ct).ConfigureAwait(false);
+            var planes = found.ControlPlanes;
             var plane = planes.FirstOrDefault(p => p.Revision == IstioControlPlane.DefaultRevision && p.Version != null)
                         ?? (planes.Count == 1 ? planes[0] : null);
             if (plane?.Version is { } v) return (v.ToString(), $"Deployment {AlpConstants.IstioNamespace}/{plane.Deployment} image {plane.Image}");
-            return await InjectorValuesVersionAsync(api, null, notes, ct).ConfigureAwait(false);
+            return await InjectorValuesVersionAsync(api, null, notes, ct, found).ConfigureAwait(false);
         }
 
-        /// <summary>The Istio version of a release (or revision) from the injector ConfigMap's values.global.tag.</summary>
-        private static async Task<(string? Version, string? Source)> InjectorValuesVersionAsync(KubeApi api, string? revision, List<string> notes, CancellationToken ct)
+        /// <summary>The Istio version of a release (or revision) from the injector ConfigMap's values.global.tag (as listed in <paramref name="found"/>, else read).</summary>
+        private static async Task<(string? Version, string? Source)> InjectorValuesVersionAsync(KubeApi api, string? revision, List<string> notes, CancellationToken ct, IstioRevisions? found = null)
         {
             var name = string.IsNullOrEmpty(revision) || revision == IstioControlPlane.DefaultRevision ? "istio-sidecar-injector" : "istio-sidecar-injector-" + revision;
             try
             {
-                var cm = await api.GetAsync(ResourceType.ConfigMap, AlpConstants.IstioNamespace, name, ct).ConfigureAwait(false);
+                var cm = found?.InjectorConfigMaps != null ? found.InjectorConfigMap(revision)
+                    : await api.GetAsync(ResourceType.ConfigMap, AlpConstants.IstioNamespace, name, ct).ConfigureAwait(false);
                 var values = JsonFields.GetString(cm, "data", "values");
                 if (values != null && JsonNode.Parse(values) is JsonObject vo)
                 {

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
@@ -15,10 +16,14 @@ namespace CalicoAlp.Core.Changes
     /// planning; a 409 re-reads, re-plans and writes again (the other writer's changes survive).
     /// Under -WhatIf (<see cref="IChangeGate.Preview"/>) the dry runs are the end: each write is validated by the API
     /// server, a refusal is reported for that item, and the outcomes say what would have been done.
+    /// Plans given in stages (<see cref="ApplyInStagesAsync{TPayload}"/>) are independent within a stage: their dry runs
+    /// and writes go up to <see cref="MaxParallelism"/> at a time (confirmations stay one by one, outcomes in plan order).
     /// </summary>
     public sealed class ChangeRunner
     {
         public const int MaxConflictRetries = 5;
+        /// <summary>The default of <see cref="MaxParallelism"/>: enough to hide one API round trip, few enough not to swamp the API server.</summary>
+        public const int DefaultMaxParallelism = 8;
         private readonly IChangeGate _gate;
 
         public ChangeRunner(KubeApi api, IChangeGate gate)
@@ -29,6 +34,9 @@ namespace CalicoAlp.Core.Changes
 
         public KubeApi Api { get; }
         public IChangeGate Gate => _gate;
+        /// <summary>How many dry runs or writes of one stage (<see cref="ApplyInStagesAsync{TPayload}"/>) are in flight at once (at least 1).</summary>
+        public int MaxParallelism { get => _maxParallelism; init => _maxParallelism = Math.Max(1, value); }
+        private readonly int _maxParallelism = DefaultMaxParallelism;
         /// <summary>True under -WhatIf.</summary>
         public bool Preview => _gate.Preview;
 
@@ -43,15 +51,27 @@ namespace CalicoAlp.Core.Changes
             return await ApplyAsync(plans, ct).ConfigureAwait(false);
         }
 
-        /// <summary>Confirms, validates and writes plans made beforehand (all reads done). Outcomes are in the order of the plans.</summary>
-        public async Task<IReadOnlyList<ChangeOutcome<TPayload>>> ApplyAsync<TPayload>(IReadOnlyList<ResourcePlan<TPayload>> plans, CancellationToken ct)
+        /// <summary>Confirms, validates and writes plans made beforehand (all reads done), one after the other. Outcomes are in the order of the plans.</summary>
+        public Task<IReadOnlyList<ChangeOutcome<TPayload>>> ApplyAsync<TPayload>(IReadOnlyList<ResourcePlan<TPayload>> plans, CancellationToken ct) =>
+            ApplyInStagesAsync(plans.Select(p => (IReadOnlyList<ResourcePlan<TPayload>>)new[] { p }).ToList(), ct);
+
+        /// <summary>
+        /// Confirms, validates and writes plans made beforehand, stage after stage. The plans of one stage are independent
+        /// of each other (e.g. the labels of many namespaces): their dry runs and their writes are sent up to
+        /// <see cref="MaxParallelism"/> at a time; a stage's writes all end before the next stage's start. Confirmations
+        /// are still asked one by one, in plan order, before any dry run. Outcomes are in the order of the plans (stages
+        /// flattened). On a failure no further dry run or write is started; the writes already in flight end, and the
+        /// error names every write that was applied.
+        /// </summary>
+        public async Task<IReadOnlyList<ChangeOutcome<TPayload>>> ApplyInStagesAsync<TPayload>(IReadOnlyList<IReadOnlyList<ResourcePlan<TPayload>>> stages, CancellationToken ct)
         {
             var preview = Preview;
+            var plans = stages.SelectMany(s => s).ToList();
             var outcomes = new ChangeOutcome<TPayload>[plans.Count];
             var latest = plans.ToArray();
-            var confirmed = new List<int>();
+            var confirmed = new bool[plans.Count];
 
-            // 1. Confirm every write (under -WhatIf the gate describes it and says no).
+            // 1. Confirm every write, one by one in plan order (under -WhatIf the gate describes it and says no).
             for (var i = 0; i < plans.Count; i++)
             {
                 var plan = plans[i];
@@ -64,56 +84,135 @@ namespace CalicoAlp.Core.Changes
                 var proposal = new ChangeProposal($"{plan.Intent.Display} (context '{Api.ContextName}')", plan.Describe(), plan.Details);
                 if (await _gate.ConfirmAsync(proposal, ct).ConfigureAwait(false) || preview)
                 {
-                    confirmed.Add(i);
+                    confirmed[i] = true;
                 }
                 else
                 {
                     outcomes[i] = new ChangeOutcome<TPayload>(plan, ChangeStatus.Declined, null, preview);
                 }
             }
+            var stageIndexes = new List<List<int>>();
+            var offset = 0;
+            foreach (var stage in stages)
+            {
+                stageIndexes.Add(Enumerable.Range(offset, stage.Count).Where(i => confirmed[i]).ToList());
+                offset += stage.Count;
+            }
 
             // 2. Server-side dry run of every confirmed write, before any real write.
-            foreach (var i in confirmed)
+            foreach (var indexes in stageIndexes)
             {
-                try
+                var refusals = new AlpException?[plans.Count];
+                var failures = await RunBoundedAsync(indexes, async i =>
                 {
-                    var (plan, stored) = await WriteAsync(latest[i], dryRun: true, ct).ConfigureAwait(false);
-                    latest[i] = plan;
-                    Api.Log.Verbose($"Server-side dry run of '{plan.Describe()}' on {plan.Intent.Display} (context '{Api.ContextName}'): accepted.");
-                    if (preview) outcomes[i] = new ChangeOutcome<TPayload>(plan, plan.IsWrite ? ChangeStatus.Previewed : ChangeStatus.NotNeeded, stored, preview);
-                }
-                catch (AlpException ex) when (preview)
+                    try
+                    {
+                        var (plan, stored) = await WriteAsync(latest[i], dryRun: true, ct).ConfigureAwait(false);
+                        latest[i] = plan;
+                        Api.Log.Verbose($"Server-side dry run of '{plan.Describe()}' on {plan.Intent.Display} (context '{Api.ContextName}'): accepted.");
+                        if (preview) outcomes[i] = new ChangeOutcome<TPayload>(plan, plan.IsWrite ? ChangeStatus.Previewed : ChangeStatus.NotNeeded, stored, preview);
+                    }
+                    catch (AlpException ex) when (preview)
+                    {
+                        refusals[i] = ex;
+                        outcomes[i] = new ChangeOutcome<TPayload>(latest[i], ChangeStatus.Refused, null, preview);
+                    }
+                }).ConfigureAwait(false);
+                // Refusals under -WhatIf are reported in plan order, whatever order the dry runs ended in.
+                foreach (var i in indexes) if (refusals[i] is { } refusal) _gate.ReportError(refusal);
+                if (failures.Count > 0)
                 {
-                    _gate.ReportError(ex);
-                    outcomes[i] = new ChangeOutcome<TPayload>(latest[i], ChangeStatus.Refused, null, preview);
-                }
-                catch (AlpException)
-                {
-                    Api.Log.Verbose($"Server-side dry run refused {latest[i].Intent.Display}; nothing was written.");
-                    throw;
+                    var (index, error) = First(failures);
+                    if (error is AlpException) Api.Log.Verbose($"Server-side dry run refused {latest[index].Intent.Display}; nothing was written.");
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(error).Throw();
                 }
             }
             if (preview) return outcomes;
 
-            // 3. The writes, in order.
-            var written = new List<string>();
-            foreach (var i in confirmed)
+            // 3. The writes, stage after stage.
+            var written = new bool[plans.Count];
+            foreach (var indexes in stageIndexes)
             {
-                try
+                var failures = await RunBoundedAsync(indexes, async i =>
                 {
                     var (plan, stored) = await WriteAsync(latest[i], dryRun: false, ct).ConfigureAwait(false);
                     outcomes[i] = new ChangeOutcome<TPayload>(plan, plan.IsWrite ? ChangeStatus.Applied : ChangeStatus.NotNeeded, stored, preview);
-                    if (plan.IsWrite) written.Add(plan.Intent.Display);
-                }
-                catch (AlpException ex) when (written.Count > 0)
+                    if (plan.IsWrite) written[i] = true;
+                }).ConfigureAwait(false);
+                if (failures.Count == 0) continue;
+                var (_, error) = First(failures);
+                var applied = Enumerable.Range(0, plans.Count).Where(i => written[i]).Select(i => latest[i].Intent.Display).ToList();
+                if (error is AlpException ex && applied.Count > 0)
                 {
+                    var others = failures.Count(f => f.Error is AlpException) - 1;
                     throw new AlpException(ex.ErrorId, ex.Kind,
-                        $"{ex.Message} Already applied: {string.Join(", ", written)}. Run the command again (it only writes what is still missing) or undo with the matching Disable/Remove cmdlet.",
+                        $"{ex.Message}{(others > 0 ? $" ({others} other write(s) failed too.)" : "")} Already applied: {string.Join(", ", applied)}. Run the command again (it only writes what is still missing) or undo with the matching Disable/Remove cmdlet.",
                         ex.Target, ex) { RecommendedAction = ex.RecommendedAction };
                 }
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(error).Throw();
             }
             return outcomes;
         }
+
+        /// <summary>
+        /// Runs <paramref name="work"/> for each index, at most <see cref="MaxParallelism"/> at a time (one index: inline).
+        /// After the first failure no further work starts; the work in flight ends. Returns the failures, by index.
+        /// </summary>
+        private async Task<List<(int Index, Exception Error)>> RunBoundedAsync(IReadOnlyList<int> indexes, Func<int, Task> work)
+        {
+            var failures = new List<(int Index, Exception Error)>();
+            if (indexes.Count == 1 || MaxParallelism == 1)
+            {
+                foreach (var i in indexes)
+                {
+                    try
+                    {
+                        await work(i).ConfigureAwait(false);
+                    }
+                    catch (Exception ex)
+                    {
+                        failures.Add((i, ex));
+                        break;
+                    }
+                }
+                return failures;
+            }
+            using var slots = new SemaphoreSlim(MaxParallelism);
+            var running = new List<Task>();
+            foreach (var i in indexes)
+            {
+                await slots.WaitAsync().ConfigureAwait(false);
+                lock (failures)
+                {
+                    if (failures.Count > 0)
+                    {
+                        slots.Release();
+                        break;
+                    }
+                }
+                running.Add(Task.Run(async () =>
+                {
+                    try
+                    {
+                        await work(i).ConfigureAwait(false);
+                    }
+                    catch (Exception ex)
+                    {
+                        lock (failures) failures.Add((i, ex));
+                    }
+                    finally
+                    {
+                        slots.Release();
+                    }
+                }));
+            }
+            await Task.WhenAll(running).ConfigureAwait(false);
+            return failures.OrderBy(f => f.Index).ToList();
+        }
+
+        /// <summary>The failure to report: the first (in plan order) that is the API server's answer, else the first (e.g. a cancellation).</summary>
+        private static (int Index, Exception Error) First(List<(int Index, Exception Error)> failures) =>
+            failures.FirstOrDefault(f => f.Error is AlpException) is { Error: not null } alp ? alp : failures[0];
 
         /// <summary>One write (or dry run); on a 409 the intent re-reads and re-plans, up to <see cref="MaxConflictRetries"/> times.</summary>
         private async Task<(ResourcePlan<TPayload> Plan, System.Text.Json.Nodes.JsonObject? Stored)> WriteAsync<TPayload>(ResourcePlan<TPayload> plan, bool dryRun, CancellationToken ct)

@@ -1,3 +1,4 @@
+using System.Linq;
 using CalicoAlp.Core.Alp;
 using CalicoAlp.Core.Diagnostics;
 using CalicoAlp.Core.Injector;
@@ -17,6 +18,12 @@ namespace CalicoAlp.Core.Generations
         public static readonly ComponentVersion QuayIoSince = new(3, 31, 0);
         /// <summary>No standalone Dikastes image is built from 3.33 (PR #12225).</summary>
         public static readonly ComponentVersion NoDikastesImageSince = new(3, 33, 0);
+        /// <summary>The newest Calico release CalicoAlp knows with a Dikastes image.</summary>
+        public static readonly ComponentVersion Newest = new(3, 32, 0);
+
+        /// <summary>The Calico releases (minors) this table knows, oldest first: <see cref="Minimum"/> to <see cref="Newest"/>.</summary>
+        public static System.Collections.Generic.IReadOnlyList<ComponentVersion> Known { get; } =
+            System.Linq.Enumerable.Range(Minimum.Minor, Newest.Minor - Minimum.Minor + 1).Select(m => new ComponentVersion(3, m, 0)).ToList();
 
         public const string DikastesImageRequiredErrorId = "DikastesImageRequired";
 

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using CalicoAlp.Core.Alp;
 
 namespace CalicoAlp.Core.Generations
@@ -74,6 +75,10 @@ namespace CalicoAlp.Core.Generations
 
         /// <summary>The newest Istio minor Calico documented.</summary>
         public static readonly ComponentVersion NewestDocumented = new(1, 28, 0);
+
+        /// <summary>The Istio releases (minors) this table knows, oldest first: 1.0 to <see cref="NewestDocumented"/> (some refused without -Force, some mapped to the nearest documented one).</summary>
+        public static IReadOnlyList<ComponentVersion> Known { get; } =
+            System.Linq.Enumerable.Range(0, NewestDocumented.Minor + 1).Select(m => new ComponentVersion(1, m, 0)).ToList();
 
         /// <summary>The Istio release a generation (or the nearest) is built from.</summary>
         public static IstioGeneration For(ComponentVersion istio)

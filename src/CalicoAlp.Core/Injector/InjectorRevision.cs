@@ -35,12 +35,9 @@ namespace CalicoAlp.Core.Injector
         /// <summary>The injector ConfigMaps of the namespace: revision and name.</summary>
         public static async Task<IReadOnlyList<(string Revision, string Name)>> ListAsync(KubeApi api, string ns, CancellationToken ct)
         {
-            var maps = await api.ListAsync(ResourceType.ConfigMap, ns, null, null, ct).ConfigureAwait(false);
+            var maps = await Alp.IstioRevisions.ListInjectorConfigMapsAsync(api, ns, ct).ConfigureAwait(false);
             return maps.Select(m => JsonFields.GetString(m, "metadata", "name") ?? "")
-                .Select(n => (Revision: RevisionOf(n), Name: n))
-                .Where(x => x.Revision != null)
-                .Select(x => (x.Revision!, x.Name))
-                .OrderBy(x => x.Name, StringComparer.Ordinal)
+                .Select(n => (RevisionOf(n)!, n))
                 .ToList();
         }
 

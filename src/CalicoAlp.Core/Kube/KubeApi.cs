@@ -27,7 +27,7 @@ namespace CalicoAlp.Core.Kube
         private readonly HttpClient _http;
         private readonly IOperationLog _log;
         private HashSet<string>? _groupVersions;
-        private readonly Dictionary<string, HashSet<string>> _resources = new(StringComparer.Ordinal);
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, HashSet<string>> _resources = new(StringComparer.Ordinal); // written from parallel writes' re-plans
 
         internal KubeApi(Kubernetes client, string contextName, string server, string? kubeconfig, IOperationLog log)
         {

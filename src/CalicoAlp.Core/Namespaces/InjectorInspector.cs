@@ -9,11 +9,13 @@ namespace CalicoAlp.Core.Namespaces
     public static class InjectorInspector
     {
         /// <returns>true/false, or null when the ConfigMap cannot be read.</returns>
-        public static async Task<bool?> InjectsDikastesAsync(KubeApi api, CancellationToken ct)
+        /// <param name="found">The revisions found in istio-system: their listed ConfigMap is used (no GET) when the ConfigMaps were listed.</param>
+        public static async Task<bool?> InjectsDikastesAsync(KubeApi api, CancellationToken ct, Alp.IstioRevisions? found = null)
         {
             try
             {
-                var cm = await api.GetAsync(ResourceType.ConfigMap, Alp.AlpConstants.IstioNamespace, "istio-sidecar-injector", ct).ConfigureAwait(false);
+                var cm = found?.InjectorConfigMaps != null ? found.InjectorConfigMap(null)
+                    : await api.GetAsync(ResourceType.ConfigMap, Alp.AlpConstants.IstioNamespace, "istio-sidecar-injector", ct).ConfigureAwait(false);
                 var config = JsonFields.GetString(cm, "data", "config");
                 if (config == null) return null;
                 return Injector.InjectorTemplateEditor.TryInspect(config).DikastesContainers > 0;

@@ -19,7 +19,9 @@ namespace CalicoAlp.Core.Namespaces
     /// one LIST of pods per namespace (or one cluster-wide), the workloads per namespace, the restart plans (-Restart),
     /// and (Add) whether Envoy can reach istio-pilot, with the allow-istio-pilot plans (-AllowIstioPilot). Then every
     /// write (labels, pilot policies, restarts, in that order) goes through one <see cref="ChangeRunner"/> run, so all of
-    /// them are confirmed and validated by the API server before the first is made. One result per namespace, built once.
+    /// them are confirmed and validated by the API server before the first is made; the writes of each of the three
+    /// stages are independent and go out in parallel (bounded by <see cref="ChangeRunner.MaxParallelism"/>). The Istio
+    /// control planes and revisions are found once (<see cref="IstioRevisions.FindAsync"/>). One result per namespace, built once.
     /// </summary>
     public static class NamespaceOnboarding
     {
@@ -48,18 +50,20 @@ namespace CalicoAlp.Core.Namespaces
             }
             if (targets.Count == 0) return Array.Empty<AlpNamespaceResult>();
 
-            // The cluster's Istio generation (its version as PrerequisiteChecker detects it) and revision.
+            // The cluster's Istio revisions (one LIST of istio-system Deployments, and for Add one of its ConfigMaps), its
+            // generation (its version as PrerequisiteChecker detects it from them) and the revision to label with.
             var istioNotes = new List<string>();
-            var (istioVersion, istioSource) = await PrerequisiteChecker.DetectIstioVersionAsync(api, istioNotes, ct).ConfigureAwait(false);
+            var istio = await IstioRevisions.FindAsync(api, AlpConstants.IstioNamespace, injectors: request.Enable, istioNotes, ct).ConfigureAwait(false);
+            var (istioVersion, istioSource) = await PrerequisiteChecker.DetectIstioVersionAsync(api, istio, istioNotes, ct).ConfigureAwait(false);
             var generation = ComponentVersion.TryParse(istioVersion, out var iv) ? IstioGeneration.For(iv) : null;
             log.Verbose(generation != null ? $"Istio {istioVersion} ({istioSource}): {generation}." : $"Istio version not found ({string.Join(" ", istioNotes)}): no generation-specific steps.");
             var revision = request.Revision;
             if (request.Enable)
             {
-                revision = IstioRevisions.Choose(await IstioRevisions.ListAsync(api, ct).ConfigureAwait(false), request.Revision);
+                revision = istio.Choose(request.Revision);
             }
 
-            if (request.Enable && await InjectorInspector.InjectsDikastesAsync(api, ct).ConfigureAwait(false) == false)
+            if (request.Enable && await InjectorInspector.InjectsDikastesAsync(api, ct, istio).ConfigureAwait(false) == false)
             {
                 log.Warning("The Istio sidecar injector does not inject Dikastes yet: recreated pods get Envoy without Dikastes. Run Set-IstioInjectorPatch first.");
             }
@@ -174,12 +178,14 @@ namespace CalicoAlp.Core.Namespaces
             // 5. Every write through one run: labels, then pilot policies (before pods are recreated), then template
             //    annotations and restarts (both recreate pods).
             log.Progress(verb, "Applying", 70);
-            var plans = new List<ResourcePlan<JsonObject>>();
-            plans.AddRange(targets.Select(t => labels[t.Name]));
-            plans.AddRange(pilotPlans.Values);
-            plans.AddRange(templates);
-            plans.AddRange(restarts.Select(r => r.Plan));
-            var outcomes = await runner.ApplyAsync(plans, ct).ConfigureAwait(false);
+            //    Each of the three stages holds independent writes (one object each), sent in parallel (bounded).
+            var stages = new List<IReadOnlyList<ResourcePlan<JsonObject>>>
+            {
+                targets.Select(t => labels[t.Name]).ToList(),
+                pilotPlans.Values.ToList(),
+                templates.Concat(restarts.Select(r => r.Plan)).ToList(),
+            };
+            var outcomes = await runner.ApplyInStagesAsync(stages, ct).ConfigureAwait(false);
             var labelOutcomes = new Dictionary<string, ChangeOutcome<JsonObject>>(StringComparer.Ordinal);
             for (var i = 0; i < targets.Count; i++) labelOutcomes[targets[i].Name] = outcomes[i];
             var pilotOutcomes = pilotPlans.Keys.Select((ns, i) => (ns, outcomes[targets.Count + i])).ToDictionary(x => x.ns, x => x.Item2, StringComparer.Ordinal);

@@ -6,6 +6,7 @@ using CalicoAlp.Core.Diagnostics;
 using CalicoAlp.Core.Kube;
 using CalicoAlp.Core.Namespaces;
 using CalicoAlp.Core.Results;
+using CalicoAlp.Completers;
 
 namespace CalicoAlp.Cmdlets
 {
@@ -25,6 +26,7 @@ namespace CalicoAlp.Cmdlets
         [SupportsWildcards]
         [NamespaceNameTransformation]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(NamespaceCompleter))]
         public string[] Name { get; set; } = Array.Empty<string>();
 
         /// <summary>Every namespace (narrowed by -Selector).</summary>
@@ -48,6 +50,7 @@ namespace CalicoAlp.Cmdlets
         [Parameter]
         [ValidatePattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
         [ValidateLength(1, 63)]
+        [ArgumentCompleter(typeof(RevisionCompleter))]
         public string? Revision { get; set; }
 
         protected abstract bool Enable { get; }

@@ -9,6 +9,7 @@ using CalicoAlp.Core.Policy.Model;
 using CalicoAlp.Core.Policy.Replay;
 using CalicoAlp.Core.Policy.Requests;
 using CalicoAlp.Core.Results;
+using CalicoAlp.Completers;
 
 namespace CalicoAlp.Cmdlets
 {
@@ -69,6 +70,7 @@ namespace CalicoAlp.Cmdlets
 
         /// <summary>Emulate an older Dikastes (e.g. 3.29, 3.30.2, 3.31.6) for both sets. Default: newest.</summary>
         [Parameter]
+        [ArgumentCompleter(typeof(CalicoVersionCompleter))]
         public string? CalicoVersion { get; set; }
 
         [Parameter(ParameterSetName = AccessLogSet)]
@@ -90,6 +92,7 @@ namespace CalicoAlp.Cmdlets
 
         [Parameter(ParameterSetName = RequestSet, ValueFromPipelineByPropertyName = true)]
         [Parameter(ParameterSetName = InputObjectSet)]
+        [ArgumentCompleter(typeof(NamespaceCompleter))]
         public string? SourceNamespace { get; set; }
 
         [Parameter(ParameterSetName = RequestSet, ValueFromPipelineByPropertyName = true)]
@@ -103,6 +106,7 @@ namespace CalicoAlp.Cmdlets
         [Parameter(ParameterSetName = AccessLogSet)]
         [Parameter(ParameterSetName = RequestSet, ValueFromPipelineByPropertyName = true)]
         [Parameter(ParameterSetName = InputObjectSet)]
+        [ArgumentCompleter(typeof(NamespaceCompleter))]
         public string? DestinationNamespace { get; set; }
 
         [Parameter(ParameterSetName = AccessLogSet)]

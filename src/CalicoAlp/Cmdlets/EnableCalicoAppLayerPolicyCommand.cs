@@ -3,6 +3,7 @@ using CalicoAlp.Core.Alp;
 using CalicoAlp.Core.Diagnostics;
 using CalicoAlp.Core.Generations;
 using CalicoAlp.Core.Results;
+using CalicoAlp.Completers;
 
 namespace CalicoAlp.Cmdlets
 {
@@ -26,6 +27,7 @@ namespace CalicoAlp.Cmdlets
         /// <summary>The Istio revision (istio.io/rev of its istiod-&lt;rev&gt; Deployment) whose generation is applied, when several control planes run.</summary>
         [Parameter]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(RevisionCompleter))]
         public string? Revision { get; set; }
 
         /// <summary>Proceed although a prerequisite check failed (each failure is still reported as a warning); a refused Istio release gets the nearest generation's objects.</summary>

@@ -7,6 +7,7 @@ using CalicoAlp.Core.Diagnostics;
 using CalicoAlp.Core.Injector;
 using CalicoAlp.Core.IO;
 using CalicoAlp.Core.Results;
+using CalicoAlp.Completers;
 
 namespace CalicoAlp.Cmdlets
 {
@@ -25,6 +26,7 @@ namespace CalicoAlp.Cmdlets
         /// <summary>Namespace of the injector ConfigMap (live mode).</summary>
         [Parameter(ParameterSetName = LiveSet)]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(NamespaceCompleter))]
         public string Namespace { get; set; } = InjectorConfigMapIntent.DefaultNamespace;
 
         /// <summary>What the live edit does.</summary>
@@ -47,6 +49,7 @@ namespace CalicoAlp.Cmdlets
         /// <summary>The Istio revision whose injector ConfigMap (istio-sidecar-injector-&lt;rev&gt;) is edited; without it, the only one.</summary>
         [Parameter(ParameterSetName = LiveSet)]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(RevisionCompleter))]
         public string? Revision { get; set; }
 
         /// <summary>Adds the unified diff of data.config to the result.</summary>
@@ -230,6 +233,7 @@ namespace CalicoAlp.Cmdlets
         /// <summary>The Calico version (felix-sync volume, securityContext, default image calico/dikastes:v&lt;version&gt;).</summary>
         [Parameter]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(CalicoVersionCompleter))]
         public string? CalicoVersion { get; set; }
 
         /// <summary>The dikastes image (default calico/dikastes:v&lt;CalicoVersion&gt;).</summary>
@@ -240,6 +244,7 @@ namespace CalicoAlp.Cmdlets
         /// <summary>Overrides the detected Istio version of the template.</summary>
         [Parameter]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(IstioVersionCompleter))]
         public string? IstioVersion { get; set; }
 
         /// <summary>Replace a customised dikastes container (extra env, resources, args, a second dikastes) instead of refusing; the config as it was stays recoverable.</summary>

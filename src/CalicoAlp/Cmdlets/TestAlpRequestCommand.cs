@@ -10,6 +10,7 @@ using CalicoAlp.Core.Policy.Model;
 using CalicoAlp.Core.Policy.Replay;
 using CalicoAlp.Core.Policy.Requests;
 using CalicoAlp.Core.Results;
+using CalicoAlp.Completers;
 
 namespace CalicoAlp.Cmdlets
 {
@@ -88,6 +89,7 @@ namespace CalicoAlp.Cmdlets
 
         [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = RequestSet)]
         [Parameter(ParameterSetName = InputObjectSet)]
+        [ArgumentCompleter(typeof(NamespaceCompleter))]
         public string? SourceNamespace { get; set; }
 
         [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = RequestSet)]
@@ -102,6 +104,7 @@ namespace CalicoAlp.Cmdlets
         [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = RequestSet)]
         [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = AccessLogSet)]
         [Parameter(ParameterSetName = InputObjectSet)]
+        [ArgumentCompleter(typeof(NamespaceCompleter))]
         public string? DestinationNamespace { get; set; }
 
         [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = RequestSet)]
@@ -151,6 +154,7 @@ namespace CalicoAlp.Cmdlets
         [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = RequestSet)]
         [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = AccessLogSet)]
         [Parameter(ParameterSetName = InputObjectSet)]
+        [ArgumentCompleter(typeof(CalicoVersionCompleter))]
         public string? CalicoVersion { get; set; }
 
         /// <summary>Ingress (default, what Dikastes judges) or Egress (the source's egress policy).</summary>
