@@ -128,6 +128,41 @@ Describe 'Several clusters in one call' -Tag Cluster {
         (@($r) | Where-Object { $_.Context -notin 'a-admin', 'b-admin' }).Count | Should -Be 0
     }
 
+    It 'Test-AlpRequest -Context a,b: one decision per cluster, each from its own policies' {
+        $ns = 'fleet-api'
+        Invoke-FleetKubectl $stateB create namespace $ns | Out-Null
+        @"
+apiVersion: v1
+kind: Namespace
+metadata: {name: $ns}
+---
+apiVersion: crd.projectcalico.org/v1
+kind: NetworkPolicy
+metadata: {name: api, namespace: $ns}
+spec:
+  selector: app == 'api'
+  types: [Ingress]
+  ingress:
+  - action: Allow
+    source: {nets: [10.1.0.0/24]}
+"@ | & kubectl --kubeconfig (Join-Path $stateA 'kubeconfig') --context admin apply -f - | Out-Null
+        $request = @{ SourceIP = '10.9.0.5'; DestinationNamespace = $ns; DestinationLabels = @{ app = 'api' }; DestinationPort = 8080; Method = 'GET'; Path = '/' }
+        $d = Test-AlpRequest -Kubeconfig $fleet -Context a-admin, b-admin, dead-admin @request -ErrorVariable errs -ErrorAction SilentlyContinue
+        ($d | Sort-Object Context | ForEach-Object { "$($_.Context):$($_.Decision)" }) | Should -Be @('a-admin:Deny', 'b-admin:Allow')
+        ($d | Where-Object Context -EQ 'a-admin').Tier | Should -Be 'default'
+        $errs.Count | Should -Be 1
+        $errs[0].TargetObject | Should -Be 'dead-admin'
+        # One context: the decision names it too; policy files: no context.
+        (Test-AlpRequest -Kubeconfig $fleet -Context b-admin @request).Context | Should -Be 'b-admin'
+    }
+
+    It 'Compare-AlpPolicy compares against one cluster: several contexts are refused clearly' {
+        $f = Join-Path $TestDrive 'empty-policy.yaml'
+        Set-Content $f "apiVersion: projectcalico.org/v3`nkind: GlobalNetworkPolicy`nmetadata: {name: p}`nspec: {selector: all()}`n"
+        { Compare-AlpPolicy -Kubeconfig $fleet -Context a-admin, b-admin -DifferencePolicyPath $f -DestinationNamespace default -DestinationPort 80 -Method GET -Path / } |
+            Should -Throw -ErrorId 'OneContextOnly,CalicoAlp.Cmdlets.CompareAlpPolicyCommand'
+    }
+
     It 'Ctrl+C stops every cluster''s work at once' {
         # A "cluster" that accepts connections and never answers: its request would wait for the 30 s timeout (and retry).
         $hang = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
@@ -136,10 +171,12 @@ Describe 'Several clusters in one call' -Tag Cluster {
             $kcHang = New-FleetKubeconfig (Join-Path $stateA 'kubeconfig') 'hang' "https://127.0.0.1:$($hang.LocalEndpoint.Port)"
             $ps = [PowerShell]::Create()
             [void]$ps.AddScript("Import-Module '$ModulePath'; Enable-CalicoAppLayerPolicy -Kubeconfig '$kcA','$kcHang' -Context hang-admin, a-admin -Verbose")
-            $waiting = [Threading.ManualResetEventSlim]::new($false)
-            $ps.Streams.Verbose.add_DataAdded({ param($s, $e) if ($s[$e.Index].Message -like '`[hang-admin`] Using context*') { $waiting.Set() } }.GetNewClosure())
             $async = $ps.BeginInvoke()
-            $waiting.Wait(60000) | Should -BeTrue
+            # Polled (a script-block event handler would run on the runspace's thread): wait until the hanging cluster is being asked.
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while (-not (@($ps.Streams.Verbose.ReadAll()) | Where-Object Message -Like '`[hang-admin`] Using context*') -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+            [DateTime]::UtcNow | Should -BeLessThan $deadline
+            $ps.InvocationStateInfo.State | Should -Be 'Running'
             Start-Sleep -Milliseconds 500
             $sw = [Diagnostics.Stopwatch]::StartNew()
             $ps.Stop()
