@@ -17,8 +17,8 @@
 #>
 [CmdletBinding()]
 param(
-    # Three cluster state folders (started here when not running); default: three fresh ones under the temp folder.
-    [ValidateCount(3, 3)]
+    # Three cluster state folders (started here when not running; 'a,b,c' from pwsh -File is split too); default:
+    # three fresh ones under the temp folder.
     [string[]] $State,
     # Timed calls of each kind (after one warm-up of each).
     [ValidateRange(1, 1000)]
@@ -34,6 +34,8 @@ Set-StrictMode -Version 3.0
 Assert-BuiltModule $ModulePath
 
 $clusterScript = Get-ClusterScript
+$State = @($State | ForEach-Object { $_ -split ',' } | Where-Object { $_ })
+if ($State.Count -ne 0 -and $State.Count -ne 3) { throw "-State takes three cluster state folders, not $($State.Count)." }
 if (-not $State) { $State = 1..3 | ForEach-Object { Join-Path ([IO.Path]::GetTempPath()) "calicoalp-fleet-$PID-$_" } }
 $started = @()
 $work = Join-Path ([IO.Path]::GetTempPath()) "calicoalp-fleet-bench-$PID"
@@ -56,17 +58,28 @@ try {
         Set-Content -Path $f -Value $text -NoNewline
         $files += $f
     }
-    Import-Module $ModulePath -Force
+    # A runspace of its own without a host: the -WhatIf lines go nowhere instead of to the console, and the module is
+    # imported once for every call.
+    $ps = [PowerShell]::Create()
+    [void]$ps.AddScript("Import-Module '$ModulePath'").Invoke()
+    $self = [Diagnostics.Process]::GetCurrentProcess()
     $one = @('fleet1-admin')
     $three = @('fleet1-admin', 'fleet2-admin', 'fleet3-admin')
+    $cpu = @{ 1 = @(); 3 = @() }
     function Measure-Call([string[]] $Contexts) {
+        $ps.Commands.Clear(); $ps.Streams.ClearStreams()
+        [void]$ps.AddCommand('Enable-CalicoAppLayerPolicy').AddParameter('Kubeconfig', $files).AddParameter('Context', $Contexts).AddParameter('WhatIf', $true)
+        $self.Refresh(); $cpu0 = $self.TotalProcessorTime
         $sw = [Diagnostics.Stopwatch]::StartNew()
-        $r = @(Enable-CalicoAppLayerPolicy -Kubeconfig $files -Context $Contexts -WhatIf -WarningAction SilentlyContinue 6>$null)
+        $r = @($ps.Invoke())
         $sw.Stop()
+        $self.Refresh(); $cpu[$Contexts.Count] += ($self.TotalProcessorTime - $cpu0).TotalMilliseconds
+        if ($ps.Streams.Error.Count -gt 0) { throw "the call failed: $($ps.Streams.Error[0])" }
         if ($r.Count -ne 4 * $Contexts.Count) { throw "expected $(4 * $Contexts.Count) results, got $($r.Count)" }
         $sw.Elapsed.TotalMilliseconds
     }
     [void](Measure-Call $one); [void](Measure-Call $three) # warm-up (JIT, first TLS handshakes)
+    $cpu[1] = @(); $cpu[3] = @() # the warm-up is not counted
     $load = Get-LoadAverage
     $t1 = @(); $t3 = @()
     for ($run = 0; $run -lt $Runs; $run++) {
@@ -79,6 +92,9 @@ try {
     '{0,-38} {1,8:N0} ms  ({2:N0} - {3:N0})' -f 'one control plane, median', $s1.Median, $s1.Min, $s1.Max
     '{0,-38} {1,8:N0} ms  ({2:N0} - {3:N0})' -f 'three control planes at once, median', $s3.Median, $s3.Min, $s3.Max
     '{0,-38} {1,8:N2}x  (target <= 1.5x); {2} runs each; load average before: {3}; after: {4}' -f 'ratio of the medians', $ratio, $Runs, $load, (Get-LoadAverage)
+    # The client's own CPU per call (this process: TLS, JSON, planning); the API servers' CPU is on the same machine.
+    '{0,-38} {1,8:N0} ms CPU for one, {2:N0} ms for three (medians)' -f 'module process CPU per call', (Get-BenchStats $cpu[1]).Median, (Get-BenchStats $cpu[3]).Median
+    $ps.Dispose()
 }
 finally {
     foreach ($s in $started) { & bash $clusterScript stop $s | Out-Null }
