@@ -12,6 +12,8 @@
     # Explicit lists: for best performance, no wildcards.
     CmdletsToExport        = @(
         'Enable-CalicoAppLayerPolicy'
+        'Get-AlpStatus'
+        'Repair-AlpSetup'
         'Disable-CalicoAppLayerPolicy'
         'Add-AlpNamespace'
         'Remove-AlpNamespace'

@@ -45,6 +45,16 @@ namespace CalicoAlp.Core.Namespaces
                     if (n != null) names.Add(n);
                 }
             }
+            // A native sidecar (Istio 1.19+ with ENABLE_NATIVE_SIDECARS, the dikastes templates' requirement) is an init
+            // container with restartPolicy Always: istio-proxy runs beside the app although it is listed there.
+            if (pod["spec"]?["initContainers"] is JsonArray init)
+            {
+                foreach (var c in init)
+                {
+                    var n = JsonFields.GetString(c, "name");
+                    if (n != null && JsonFields.GetString(c, "restartPolicy") == "Always") names.Add(n);
+                }
+            }
             return names;
         }
 

@@ -75,8 +75,12 @@ namespace CalicoAlp.Cmdlets
         /// <summary>Every cluster collected from the pipeline so far, in the order first seen.</summary>
         private protected IReadOnlyList<ClusterTarget> CollectedTargets => _targets;
 
+        /// <summary>The -Kubeconfig paths as given (for results naming a cluster that could not be reached).</summary>
+        internal string? KubeconfigText => Kubeconfig == null ? null : string.Join(System.IO.Path.PathSeparator, Kubeconfig);
+
         /// <summary>The connection for the current record's -Kubeconfig/-Context (one context only; opened once per pipeline).</summary>
-        protected KubeApi Connect()
+        /// <param name="terminate">False: a connection error is thrown as the core's exception instead of ending the cmdlet.</param>
+        protected KubeApi Connect(bool terminate = true)
         {
             var targets = CurrentTargets();
             if (targets.Count > 1)
@@ -88,7 +92,7 @@ namespace CalicoAlp.Cmdlets
             {
                 return Connect(targets[0], Log);
             }
-            catch (AlpException ex)
+            catch (AlpException ex) when (terminate)
             {
                 Terminate(ex);
                 throw; // unreachable
@@ -119,11 +123,13 @@ namespace CalicoAlp.Cmdlets
         /// Runs <paramref name="work"/> for each cluster, up to -ThrottleLimit at once, inside one <see cref="AlpCmdlet.Run"/>:
         /// the pipeline thread writes what each cluster's work posts (results, Verbose, Warning, prompts) while they run.
         /// With one cluster, a failed connection stops the cmdlet and the work's error propagates, as before (the cmdlet
-        /// decides: terminating or not). With several, a
-        /// cluster that cannot be reached, refuses the credentials or the request, or fails otherwise gives one
-        /// non-terminating error whose TargetObject is its context, and the other clusters go on. Ctrl+C cancels all.
+        /// decides: terminating or not). With several, a cluster that cannot be reached, refuses the credentials or the
+        /// request, or fails otherwise gives one non-terminating error whose TargetObject is its context, and the other
+        /// clusters go on. Ctrl+C cancels all. <paramref name="failed"/>: a cmdlet that reports a cluster it could not
+        /// work on as results of its own (Get-AlpStatus) gets the target, the core's error and a writer instead, in both cases.
         /// </summary>
-        private protected void RunClusters(IReadOnlyList<ClusterTarget> targets, Func<ClusterScope, CancellationToken, Task> work)
+        private protected void RunClusters(IReadOnlyList<ClusterTarget> targets, Func<ClusterScope, CancellationToken, Task> work,
+            Action<ClusterTarget, AlpException, Action<object>>? failed = null)
         {
             if (targets.Count == 0) return;
             if (targets.Count == 1)
@@ -137,10 +143,18 @@ namespace CalicoAlp.Cmdlets
                 }
                 catch (AlpException ex)
                 {
-                    Terminate(ex);
-                    throw; // unreachable
+                    if (failed == null) Terminate(ex);
+                    failed!(only, ex, WriteObject);
+                    return;
                 }
-                Run(ct => work(new ClusterScope(only, api, Log, Bridge), ct));
+                try
+                {
+                    Run(ct => work(new ClusterScope(only, api, Log, Bridge), ct));
+                }
+                catch (AlpException ex) when (failed != null)
+                {
+                    failed(only, ex, WriteObject);
+                }
                 return;
             }
             Run(ct => Parallel.ForEachAsync(targets, new ParallelOptions { MaxDegreeOfParallelism = ThrottleLimit, CancellationToken = ct }, async (target, token) =>
@@ -153,6 +167,12 @@ namespace CalicoAlp.Cmdlets
                 }
                 catch (Exception ex) when (!token.IsCancellationRequested)
                 {
+                    var inner = ex is AggregateException { InnerException: { } i } ? i : ex;
+                    if (failed != null && (inner as AlpException ?? ExceptionMapping.ToAlp(inner)) is { } alp)
+                    {
+                        failed(target, alp, o => Bridge.Post(c => c.WriteObject(o)));
+                        return;
+                    }
                     var record = ClusterError(target, ex);
                     Bridge.Post(c => c.WriteError(record));
                 }
