@@ -156,6 +156,18 @@ spec:
         (Test-AlpRequest -Kubeconfig $fleet -Context b-admin @request).Context | Should -Be 'b-admin'
     }
 
+    It 'Get-AlpStatus -Context a,b,dead: the checks of both clusters, and one Fail result for the stopped one' {
+        $r = Get-AlpStatus -Kubeconfig $fleet -Context a-admin, b-admin, dead-admin -ErrorVariable errs
+        $errs.Count | Should -Be 0
+        ($r.Context | Sort-Object -Unique) | Should -Be @('a-admin', 'b-admin', 'dead-admin')
+        $dead = @($r | Where-Object Context -EQ 'dead-admin')
+        $dead.Count | Should -Be 1
+        $dead[0].Check | Should -Be 'Cluster.Connection'
+        "$($dead[0].Status)" | Should -Be 'Fail'
+        (@($r | Where-Object Context -EQ 'a-admin').Count) | Should -Be (@($r | Where-Object Context -EQ 'b-admin').Count)
+        Get-AlpStatus -Kubeconfig $fleet -Context a-admin, dead-admin -Quiet | Should -BeExactly $false
+    }
+
     It 'Compare-AlpPolicy compares against one cluster: several contexts are refused clearly' {
         $f = Join-Path $TestDrive 'empty-policy.yaml'
         Set-Content $f "apiVersion: projectcalico.org/v3`nkind: GlobalNetworkPolicy`nmetadata: {name: p}`nspec: {selector: all()}`n"

@@ -7,6 +7,7 @@
     module once and times, alternately, -Runs calls of
         Enable-CalicoAppLayerPolicy -Kubeconfig <the three files> -Context fleet1-admin -WhatIf
         Enable-CalicoAppLayerPolicy -Kubeconfig <the three files> -Context fleet1-admin, fleet2-admin, fleet3-admin -WhatIf
+    and the same three with -ThrottleLimit 1 (one after the other, what running them in parallel saves)
     (each call opens its connections, checks the prerequisites, reads the objects and validates the four writes with a
     server-side dry run: read-heavy, nothing is written). Prints the medians (min - max) and their ratio; the target
     is a ratio <= 1.5. Clusters it started are stopped at the end. See docs/performance.md.
@@ -66,14 +67,14 @@ try {
     $one = @('fleet1-admin')
     $three = @('fleet1-admin', 'fleet2-admin', 'fleet3-admin')
     $cpu = @{ 1 = @(); 3 = @() }
-    function Measure-Call([string[]] $Contexts) {
+    function Measure-Call([string[]] $Contexts, [int] $ThrottleLimit = 5) {
         $ps.Commands.Clear(); $ps.Streams.ClearStreams()
-        [void]$ps.AddCommand('Enable-CalicoAppLayerPolicy').AddParameter('Kubeconfig', $files).AddParameter('Context', $Contexts).AddParameter('WhatIf', $true)
+        [void]$ps.AddCommand('Enable-CalicoAppLayerPolicy').AddParameter('Kubeconfig', $files).AddParameter('Context', $Contexts).AddParameter('WhatIf', $true).AddParameter('ThrottleLimit', $ThrottleLimit)
         $self.Refresh(); $cpu0 = $self.TotalProcessorTime
         $sw = [Diagnostics.Stopwatch]::StartNew()
         $r = @($ps.Invoke())
         $sw.Stop()
-        $self.Refresh(); $cpu[$Contexts.Count] += ($self.TotalProcessorTime - $cpu0).TotalMilliseconds
+        $self.Refresh(); if ($ThrottleLimit -gt 1) { $cpu[$Contexts.Count] += ($self.TotalProcessorTime - $cpu0).TotalMilliseconds }
         if ($ps.Streams.Error.Count -gt 0) { throw "the call failed: $($ps.Streams.Error[0])" }
         if ($r.Count -ne 4 * $Contexts.Count) { throw "expected $(4 * $Contexts.Count) results, got $($r.Count)" }
         $sw.Elapsed.TotalMilliseconds
@@ -81,16 +82,19 @@ try {
     [void](Measure-Call $one); [void](Measure-Call $three) # warm-up (JIT, first TLS handshakes)
     $cpu[1] = @(); $cpu[3] = @() # the warm-up is not counted
     $load = Get-LoadAverage
-    $t1 = @(); $t3 = @()
+    $t1 = @(); $t3 = @(); $tSerial = @()
     for ($run = 0; $run -lt $Runs; $run++) {
         $t1 += Measure-Call $one
         $t3 += Measure-Call $three
+        $tSerial += Measure-Call $three -ThrottleLimit 1
     }
     $s1 = Get-BenchStats $t1
     $s3 = Get-BenchStats $t3
+    $sSerial = Get-BenchStats $tSerial
     $ratio = $s3.Median / $s1.Median
     '{0,-38} {1,8:N0} ms  ({2:N0} - {3:N0})' -f 'one control plane, median', $s1.Median, $s1.Min, $s1.Max
     '{0,-38} {1,8:N0} ms  ({2:N0} - {3:N0})' -f 'three control planes at once, median', $s3.Median, $s3.Min, $s3.Max
+    '{0,-38} {1,8:N0} ms  ({2:N0} - {3:N0})' -f 'three, one after the other (-ThrottleLimit 1)', $sSerial.Median, $sSerial.Min, $sSerial.Max
     '{0,-38} {1,8:N2}x  (target <= 1.5x); {2} runs each; load average before: {3}; after: {4}' -f 'ratio of the medians', $ratio, $Runs, $load, (Get-LoadAverage)
     # The client's own CPU per call (this process: TLS, JSON, planning); the API servers' CPU is on the same machine.
     '{0,-38} {1,8:N0} ms CPU for one, {2:N0} ms for three (medians)' -f 'module process CPU per call', (Get-BenchStats $cpu[1]).Median, (Get-BenchStats $cpu[3]).Median
