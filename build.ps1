@@ -30,6 +30,8 @@
                                   policy set (Measure-PipelineThroughput.ps1; -Runs).
                -Suite Compare     Compare-AlpPolicy -SummaryOnly against one replay of the same 1M-line log
                                   (Measure-CompareAlpPolicy.ps1; -Runs).
+               -Suite Fleet       Enable-CalicoAppLayerPolicy -WhatIf on three local control planes at once against one
+                                  (Invoke-FleetBench.ps1; -Runs).
                See docs/performance.md.
     Run it as: dotnet tool restore; dotnet pwsh ./build.ps1 <Task>
 #>
@@ -47,9 +49,10 @@ param(
     # Demo: do not build first (the module in out/ is used).
     [switch] $NoBuild,
     # Bench: which benchmark suites to run.
-    [ValidateSet('Namespaces', 'Status', 'Policy', 'Cedar', 'Cmdlet', 'Pipeline', 'Compare')]
+    [ValidateSet('Namespaces', 'Status', 'Policy', 'Cedar', 'Cmdlet', 'Pipeline', 'Compare', 'Fleet')]
     [string[]] $Suite = @('Namespaces'),
-    # Bench -Suite Cmdlet: fresh processes per measurement (the start-up figure uses at least 5).
+    # Bench -Suite Cmdlet: fresh processes per measurement (the start-up figure uses at least 5); -Suite Fleet: timed
+    # calls of each kind (at least 11 whatever is given).
     [ValidateRange(1, 20)]
     [int] $Runs = 3,
     # Bench -Suite Cmdlet: runs of the per-line ForEach-Object baseline (50,000 cmdlet calls: minutes per run).
@@ -236,7 +239,7 @@ function Invoke-Package {
 function Invoke-Bench {
     # Each suite is a script under tools/bench that also runs on its own.
     $bench = Join-Path $Root 'tools/bench'
-    if ($Suite -contains 'Namespaces' -or $Suite -contains 'Status' -or $Suite -contains 'Cmdlet' -or $Suite -contains 'Pipeline' -or $Suite -contains 'Compare') { Invoke-Build }
+    if ($Suite -contains 'Namespaces' -or $Suite -contains 'Status' -or $Suite -contains 'Cmdlet' -or $Suite -contains 'Pipeline' -or $Suite -contains 'Compare' -or $Suite -contains 'Fleet') { Invoke-Build }
     if ($Suite -contains 'Namespaces') { & (Join-Path $bench 'Invoke-NamespaceBench.ps1') -ModulePath $ModuleManifest }
     if ($Suite -contains 'Status') { & (Join-Path $bench 'Invoke-NamespaceBench.ps1') -ModulePath $ModuleManifest -Measure 'Measure-StatusScale.ps1' }
     if ($Suite -contains 'Policy') { & (Join-Path $bench 'Invoke-PolicyBench.ps1') -Filter $Filter }
@@ -244,6 +247,7 @@ function Invoke-Bench {
     if ($Suite -contains 'Cmdlet') { & (Join-Path $bench 'Invoke-CmdletBench.ps1') -ModulePath $ModuleManifest -Runs $Runs -BaselineRuns $BaselineRuns }
     if ($Suite -contains 'Pipeline') { & (Join-Path $bench 'Measure-PipelineThroughput.ps1') -Module $ModuleManifest -Runs $Runs }
     if ($Suite -contains 'Compare') { & (Join-Path $bench 'Measure-CompareAlpPolicy.ps1') -Module $ModuleManifest -Runs $Runs }
+    if ($Suite -contains 'Fleet') { & (Join-Path $bench 'Invoke-FleetBench.ps1') -ModulePath $ModuleManifest -Runs ([Math]::Max($Runs, 11)) }
 }
 
 Push-Location $Root

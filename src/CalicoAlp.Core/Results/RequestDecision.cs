@@ -24,7 +24,7 @@ namespace CalicoAlp.Core.Results
         /// see the engine tests) is worked out when <see cref="Trace"/> is first read. The result keeps the engine and the
         /// prepared request until then.
         /// </summary>
-        public static RequestDecision WithDeferredTrace(PolicyEngine engine, AlpRequest request)
+        public static RequestDecision WithDeferredTrace(PolicyEngine engine, AlpRequest request, string? context = null)
         {
             var prepared = engine.Prepare(request);
             return new RequestDecision(engine.Evaluate(prepared), request, engine.Behavior, () =>
@@ -32,7 +32,8 @@ namespace CalicoAlp.Core.Results
                 var trace = new List<TraceStep>();
                 engine.Evaluate(prepared, trace);
                 return trace;
-            });
+            })
+            { Context = context };
         }
 
         private RequestDecision(PolicyDecision decision, AlpRequest request, CalicoBehavior behavior)
@@ -53,6 +54,8 @@ namespace CalicoAlp.Core.Results
         private IReadOnlyList<TraceStep>? _trace;
         private Func<IReadOnlyList<TraceStep>>? _traceFactory;
 
+        /// <summary>The kubeconfig context whose policies decided (cluster mode); null when they came from policy files.</summary>
+        public string? Context { get; init; }
         public Verdict Decision { get; }
         public CheckStatus Status { get; }
         public DecisionReason Reason { get; }

@@ -2,8 +2,9 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
 using CalicoAlp.Core.Diagnostics;
-using CalicoAlp.Core.Kube;
 using CalicoAlp.Core.Namespaces;
 using CalicoAlp.Core.Results;
 using CalicoAlp.Completers;
@@ -11,13 +12,13 @@ using CalicoAlp.Completers;
 namespace CalicoAlp.Cmdlets
 {
     /// <summary>
-    /// Shared parameters of Add-AlpNamespace and Remove-AlpNamespace: collect names from the pipeline, then per cluster
+    /// Shared parameters of Add-AlpNamespace and Remove-AlpNamespace: collect names from the pipeline, then for each cluster (several at once)
     /// run the core's <see cref="NamespaceOnboarding"/> (labels, workload report, restarts, pilot check, all writes
     /// through the change runner) and write one result per namespace.
     /// </summary>
     public abstract class AlpNamespaceCmdlet : ResourceChangeCmdlet
     {
-        private readonly List<(KubeApi Api, List<string> Names)> _batches = new();
+        private readonly Dictionary<ClusterTarget, List<string>> _names = new();
 
         // ValueFromPipeline only (not by property name): other cmdlets' results have a Name that is not a namespace.
         // The transformation takes the name from Namespace objects, Add-AlpNamespace results and CSV rows.
@@ -57,37 +58,30 @@ namespace CalicoAlp.Cmdlets
 
         protected override void ProcessRecord()
         {
-            var api = Connect();
-            var batch = _batches.FirstOrDefault(b => ReferenceEquals(b.Api, api));
-            if (batch.Api == null)
+            foreach (var target in CollectTargets())
             {
-                batch = (api, new List<string>());
-                _batches.Add(batch);
+                if (!_names.TryGetValue(target, out var names)) _names[target] = names = new List<string>();
+                if (ParameterSetName == "Name") names.AddRange(Name);
             }
-            if (ParameterSetName == "Name") batch.Names.AddRange(Name);
         }
 
         protected override void EndProcessing()
         {
-            foreach (var (api, names) in _batches)
+            try
             {
-                try
-                {
-                    ProcessCluster(api, names);
-                }
-                catch (AlpException ex)
-                {
-                    WriteError(ToErrorRecord(ex));
-                }
+                RunClusters(CollectedTargets, ProcessClusterAsync);
             }
+            catch (AlpException ex)
+            {
+                WriteError(ToErrorRecord(ex));
+            }
+            Progress(Enable ? "Adding namespaces to ALP" : "Removing namespaces from ALP", "Done", 100, completed: true);
         }
 
-        private void ProcessCluster(KubeApi api, List<string> names)
+        private async Task ProcessClusterAsync(ClusterScope cluster, CancellationToken ct)
         {
-            var request = new NamespaceOnboardingRequest(Enable, names, All, Selector, Restart, Force, AllowPilot, Revision);
-            var results = Run(ct => NamespaceOnboarding.RunAsync(Changes(api), request, ct));
-            Progress(Enable ? "Adding namespaces to ALP" : "Removing namespaces from ALP", "Done", 100, completed: true);
-            foreach (var r in results) WriteObject(r);
+            var request = new NamespaceOnboardingRequest(Enable, _names[cluster.Target], All, Selector, Restart, Force, AllowPilot, Revision);
+            foreach (var r in await NamespaceOnboarding.RunAsync(Changes(cluster.Api), request, ct).ConfigureAwait(false)) cluster.WriteObject(r);
         }
 
         /// <summary>Add-AlpNamespace's -AllowIstioPilot.</summary>

@@ -1,4 +1,6 @@
 using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
 using CalicoAlp.Core.Alp;
 using CalicoAlp.Core.Diagnostics;
 using CalicoAlp.Core.Results;
@@ -23,21 +25,28 @@ namespace CalicoAlp.Cmdlets
 
         protected override bool SkipConfirmation => Force.IsPresent;
 
-        protected override void ProcessRecord()
+        protected override void ProcessRecord() => CollectTargets();
+
+        protected override void EndProcessing()
         {
-            var api = Connect();
             try
             {
-                var felixType = Run(ct => PrerequisiteChecker.FelixConfigurationTypeAsync(api, ct));
-                var intents = AppLayerPolicySetup.DisableIntents(SkipAuthorizationService, Force, felixType);
-                foreach (var outcome in Run(ct => Changes(api).RunAsync(intents, ct)))
-                {
-                    if (outcome.Reported) WriteObject(outcome.ToResourceChange(api));
-                }
+                RunClusters(CollectedTargets, DisableAsync);
             }
             catch (AlpException ex)
             {
                 Terminate(ex);
+            }
+        }
+
+        private async Task DisableAsync(ClusterScope cluster, CancellationToken ct)
+        {
+            var api = cluster.Api;
+            var felixType = await PrerequisiteChecker.FelixConfigurationTypeAsync(api, ct).ConfigureAwait(false);
+            var intents = AppLayerPolicySetup.DisableIntents(SkipAuthorizationService, Force, felixType);
+            foreach (var outcome in await Changes(api).RunAsync(intents, ct).ConfigureAwait(false))
+            {
+                if (outcome.Reported) cluster.WriteObject(outcome.ToResourceChange(api));
             }
         }
     }

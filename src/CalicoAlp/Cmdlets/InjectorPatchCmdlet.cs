@@ -3,6 +3,8 @@ using System.IO;
 using System.Linq;
 using System.Management.Automation;
 using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
 using CalicoAlp.Core.Diagnostics;
 using CalicoAlp.Core.Injector;
 using CalicoAlp.Core.IO;
@@ -145,33 +147,41 @@ namespace CalicoAlp.Cmdlets
         private void WarnReplaced(System.Collections.Generic.IReadOnlyList<DikastesCustomization> replaced, string keptIn)
         {
             if (replaced.Count == 0) return;
-            WriteWarning($"-Force replaced a customised dikastes container; the config as it was is kept in {keptIn}:" +
-                         string.Concat(replaced.Select(r => Environment.NewLine + r)));
+            WriteWarning(ReplacedWarning(replaced, keptIn));
         }
 
-        private readonly System.Collections.Generic.HashSet<(Core.Kube.KubeApi, string)> _done = new();
+        private static string ReplacedWarning(System.Collections.Generic.IReadOnlyList<DikastesCustomization> replaced, string keptIn) =>
+            $"-Force replaced a customised dikastes container; the config as it was is kept in {keptIn}:" +
+            string.Concat(replaced.Select(r => Environment.NewLine + r));
 
-        private void ProcessLive()
+        // One pipeline often carries several records for the same cluster (e.g. the four results of
+        // Enable-CalicoAppLayerPolicy): the records' clusters are collected and each injector is handled once, at the end.
+        private void ProcessLive() => CollectTargets();
+
+        protected override void EndProcessing()
         {
-            var api = Connect();
-            // One pipeline often carries several records for the same cluster (e.g. the four results of
-            // Enable-CalicoAppLayerPolicy): the injector is handled once per cluster and namespace.
-            if (!_done.Add((api, Namespace))) return;
+            if (ParameterSetName != LiveSet) return;
             try
             {
-                var (calico, image, istio) = LiveOptions;
-                var result = Run(ct => InjectorLive.ChangeAsync(Changes(api), LiveMode, calico, image, istio, ShowDiff, ct, Namespace, Revision, force: ReplaceCustomized));
-                if (result == null) return;
-                if (!result.WhatIf)
-                {
-                    WarnReplaced(result.ReplacedCustomizations, result.BackupKey != null ? $"{result.BackupName} key {result.BackupKey}" : result.BackupName ?? "the backup");
-                }
-                WriteObject(result);
+                RunClusters(CollectedTargets, ChangeLiveAsync);
             }
             catch (AlpException ex)
             {
                 WriteError(ToErrorRecord(ex));
             }
+        }
+
+        private async Task ChangeLiveAsync(ClusterScope cluster, CancellationToken ct)
+        {
+            var (calico, image, istio) = LiveOptions;
+            var result = await InjectorLive.ChangeAsync(Changes(cluster.Api), LiveMode, calico, image, istio, ShowDiff, ct, Namespace, Revision, force: ReplaceCustomized).ConfigureAwait(false);
+            if (result == null) return;
+            if (!result.WhatIf && result.ReplacedCustomizations.Count > 0)
+            {
+                var keptIn = result.BackupKey != null ? $"{result.BackupName} key {result.BackupKey}" : result.BackupName ?? "the backup";
+                cluster.WriteWarning(ReplacedWarning(result.ReplacedCustomizations, keptIn));
+            }
+            cluster.WriteObject(result);
         }
     }
 

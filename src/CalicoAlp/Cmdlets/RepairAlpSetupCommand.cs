@@ -3,8 +3,9 @@ using System.Collections;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
 using CalicoAlp.Core.Diagnostics;
-using CalicoAlp.Core.Kube;
 using CalicoAlp.Core.Results;
 using CalicoAlp.Core.Status;
 
@@ -20,7 +21,7 @@ namespace CalicoAlp.Cmdlets
     [OutputType(typeof(ResourceChange), typeof(InjectorPatchResult), typeof(AlpNamespaceResult))]
     public sealed class RepairAlpSetupCommand : ResourceChangeCmdlet
     {
-        private readonly List<(KubeApi Api, string? Revision, List<(string Kind, IEnumerable<string> Namespaces)> Wanted)> _batches = new();
+        private readonly List<(ClusterTarget Target, string? Revision, List<(string Kind, IEnumerable<string> Namespaces)> Wanted)> _batches = new();
 
         /// <summary>A Get-AlpStatus result (or an object with its Check, Status, Repair and RepairNamespaces properties).</summary>
         [Parameter(Mandatory = true, ValueFromPipeline = true)]
@@ -47,30 +48,46 @@ namespace CalicoAlp.Cmdlets
                 WriteWarning($"{check} is not repaired by Repair-AlpSetup{(fix != null ? ": " + fix : ".")}");
                 return;
             }
-            var api = Connect();
             var revision = Property("Revision");
-            var batch = _batches.FirstOrDefault(b => ReferenceEquals(b.Api, api) && b.Revision == revision);
-            if (batch.Api == null)
+            foreach (var target in CollectTargets())
             {
-                batch = (api, revision, new List<(string, IEnumerable<string>)>());
-                _batches.Add(batch);
+                var batch = _batches.FirstOrDefault(b => b.Target.Equals(target) && b.Revision == revision);
+                if (batch.Target == null)
+                {
+                    batch = (target, revision, new List<(string, IEnumerable<string>)>());
+                    _batches.Add(batch);
+                }
+                batch.Wanted.Add((repair!, Strings(InputObject.Properties["RepairNamespaces"]?.Value)));
             }
-            batch.Wanted.Add((repair!, Strings(InputObject.Properties["RepairNamespaces"]?.Value)));
         }
 
         protected override void EndProcessing()
         {
-            foreach (var (api, revision, wanted) in _batches)
+            // The clusters are repaired at the same time; each cluster's batches (one per Istio revision) in turn.
+            var targets = _batches.Select(b => b.Target).Distinct().ToList();
+            try
+            {
+                RunClusters(targets, RepairAsync);
+            }
+            catch (AlpException ex)
+            {
+                Terminate(ex);
+            }
+            Progress("Repairing application layer policy", "Done", 100, completed: true);
+        }
+
+        private async Task RepairAsync(ClusterScope cluster, CancellationToken ct)
+        {
+            foreach (var (_, revision, wanted) in _batches.Where(b => b.Target.Equals(cluster.Target)))
             {
                 var steps = AlpRepair.Plan(wanted.Select(w => (AlpRepair.ParseKind(w.Kind), w.Namespaces)));
-                WriteVerbose($"Repair on '{api.ContextName}': {string.Join("; ", steps)}.");
-                var outcome = Run(ct => AlpRepair.RunAsync(Changes(api), steps, revision, Force, ct));
-                Progress("Repairing application layer policy", "Done", 100, completed: true);
-                foreach (var r in outcome.Results) WriteObject(r);
+                cluster.WriteVerbose($"Repair on '{cluster.Context}': {string.Join("; ", steps)}.");
+                var outcome = await AlpRepair.RunAsync(Changes(cluster.Api), steps, revision, Force, ct).ConfigureAwait(false);
+                foreach (var r in outcome.Results) cluster.WriteObject(r);
                 if (outcome.Error == null) continue;
-                // One cluster: the run ends with the error. Several: the others are still repaired.
-                if (_batches.Count == 1) Terminate(outcome.Error);
-                WriteError(ToErrorRecord(outcome.Error));
+                // One batch: the run ends with the error. Several: the others are still repaired.
+                if (_batches.Count == 1) throw outcome.Error;
+                cluster.WriteError(ToErrorRecord(outcome.Error));
             }
         }
 

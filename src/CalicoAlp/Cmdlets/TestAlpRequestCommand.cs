@@ -1,9 +1,11 @@
 using System;
 using System.Collections;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Management.Automation;
 using System.Net;
+using System.Threading.Tasks;
 using CalicoAlp.Core.Diagnostics;
 using CalicoAlp.Core.Policy.Evaluation;
 using CalicoAlp.Core.Policy.Model;
@@ -217,6 +219,11 @@ namespace CalicoAlp.Cmdlets
             try
             {
                 var behavior = Engines.Behavior(p.CalicoVersion);
+                if (p.PolicyPath.Length == 0 && CurrentTargets() is { Count: > 1 } targets)
+                {
+                    DecideOnClusters(p, targets, behavior);
+                    return;
+                }
                 if (p.PolicyPath.Length == 0)
                 {
                     api = Connect();
@@ -262,17 +269,61 @@ namespace CalicoAlp.Cmdlets
                     var trace = p.NoTrace ? null : new List<TraceStep>();
                     var decision = engine.Evaluate(request, trace);
                     if (trace != null) foreach (var step in trace) WriteVerbose(step.ToString());
-                    WriteObject(new RequestDecision(decision, request, engine.Behavior, trace ?? new List<TraceStep>()));
+                    WriteObject(new RequestDecision(decision, request, engine.Behavior, trace ?? new List<TraceStep>()) { Context = api?.ContextName });
                 }
                 else
                 {
-                    WriteObject(RequestDecision.WithDeferredTrace(engine, request));
+                    WriteObject(RequestDecision.WithDeferredTrace(engine, request, api?.ContextName));
                 }
             }
             catch (AlpException ex)
             {
                 WriteError(ToErrorRecord(ex));
             }
+        }
+
+        // Cluster mode over several contexts: each cluster's policies are read once (concurrently, on first use) and kept
+        // for the pipeline, with a request builder per engine; a cluster that fails gives an error for it alone.
+        private readonly ConcurrentDictionary<string, Lazy<Task<PolicyEngine>>> _clusterEngines = new(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<PolicyEngine, AlpRequestBuilder> _clusterBuilders = new();
+
+        private void DecideOnClusters(RequestParameters p, IReadOnlyList<ClusterTarget> targets, CalicoBehavior behavior)
+        {
+            var wantTrace = !p.NoTrace && VerboseWanted();
+            RunClusters(targets, async (cluster, ct) =>
+            {
+                var api = cluster.Api;
+                var engine = await _clusterEngines.GetOrAdd(cluster.Target.Key + "\n" + behavior, _ => new Lazy<Task<PolicyEngine>>(async () =>
+                {
+                    var set = await Core.Policy.Cluster.ClusterPolicySource.LoadAsync(api, ct).ConfigureAwait(false);
+                    cluster.WriteVerbose($"Compiled {set.Policies.Count} policies of context '{api.ContextName}' ({api.Server}) for Calico {behavior}");
+                    return PolicyEngine.Compile(set, behavior);
+                })).Value.ConfigureAwait(false);
+                var sourcePod = p.Source != null ? await Core.Policy.Cluster.ClusterPolicySource.GetPodAsync(api, p.Source, ct).ConfigureAwait(false) : ((WorkloadInfo Workload, IPAddress? IP)?)null;
+                var destinationPod = p.Destination != null ? await Core.Policy.Cluster.ClusterPolicySource.GetPodAsync(api, p.Destination, ct).ConfigureAwait(false) : ((WorkloadInfo Workload, IPAddress? IP)?)null;
+                var fields = p.ToFields();
+                fields.SourceWorkload = sourcePod?.Workload;
+                fields.SourceIP ??= sourcePod?.IP;
+                fields.DestinationWorkload = destinationPod?.Workload;
+                fields.DestinationIP ??= destinationPod?.IP;
+                var builder = _clusterBuilders.GetOrAdd(engine, e => new AlpRequestBuilder(e, cluster.WriteWarning));
+                var request = builder.Build(fields);
+                if (wantTrace)
+                {
+                    var trace = new List<TraceStep>();
+                    var decision = engine.Evaluate(request, trace);
+                    foreach (var step in trace) cluster.WriteVerbose(step.ToString());
+                    cluster.WriteObject(new RequestDecision(decision, request, engine.Behavior, trace) { Context = api.ContextName });
+                }
+                else if (p.NoTrace)
+                {
+                    cluster.WriteObject(new RequestDecision(engine.Evaluate(request, null), request, engine.Behavior, new List<TraceStep>()) { Context = api.ContextName });
+                }
+                else
+                {
+                    cluster.WriteObject(RequestDecision.WithDeferredTrace(engine, request, api.ContextName));
+                }
+            });
         }
 
         /// <summary>The request builder of an engine (warnings go to the Warning stream); kept while the engine is the same.</summary>
