@@ -46,7 +46,7 @@ foreach ($c in $Context) {
 $clusters | Add-AlpNamespace -Name shop -Restart | Show
 
 Step 'Get-AlpStatus again: every check passes (the injector, EnvoyFilter form and pilot port differ per generation)'
-$after = $clusters | Get-AlpStatus
+$after = Get-AlpStatus -Context $Context
 $after | Where-Object Check -in 'Istio.Version', 'Injector.Dikastes', 'AuthorizationService.Objects', 'PilotEgress.Allowed' |
     Select-Object Context, Check, Status, Message | Show
 $healthy = $true
