@@ -19,6 +19,7 @@
         'Remove-IstioInjectorPatch'
         'Test-AlpRequest'
         'Compare-AlpPolicy'
+        'Get-AlpPermission'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()
