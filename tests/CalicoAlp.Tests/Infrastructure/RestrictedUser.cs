@@ -59,9 +59,21 @@ subjects:
         /// answers <paramref name="probe"/> (verb, resource, namespace or null) as <paramref name="allowed"/>: the RBAC
         /// cache follows the change by a watch, so a request right after the update could still see the old rules.
         /// </summary>
-        public void SetRules(string rules, (string Verb, string Resource, string? Namespace) probe, bool allowed)
+        /// <param name="restored">A rule the previous call removed and this one grants again: waited for too (answer yes).</param>
+        public void SetRules(string rules, (string Verb, string Resource, string? Namespace) probe, bool allowed, (string Verb, string Resource, string? Namespace)? restored = null)
+        {
+            Apply(rules, probe, allowed);
+            if (restored is { } r && r != probe) Await(r, true);
+        }
+
+        private void Apply(string rules, (string Verb, string Resource, string? Namespace) probe, bool allowed)
         {
             _cluster.KubectlApply($"apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {{name: {Name}}}\n{(rules.Trim() == "[]" ? "rules: []\n" : "rules:\n" + rules)}");
+            Await(probe, allowed);
+        }
+
+        private void Await((string Verb, string Resource, string? Namespace) probe, bool allowed)
+        {
             var deadline = DateTime.UtcNow.AddSeconds(30);
             while (true)
             {
@@ -73,6 +85,7 @@ subjects:
                 Thread.Sleep(100);
             }
         }
+
         public string Kubeconfig { get; }
 
         private string WaitForToken()
