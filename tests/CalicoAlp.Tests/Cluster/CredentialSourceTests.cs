@@ -74,7 +74,7 @@ namespace CalicoAlp.Tests.Cluster
             var plugin = Path.Combine(_dir, "get-token.sh");
             File.WriteAllText(plugin, "#!/bin/sh\nset -e\ndir=$(dirname \"$0\")\necho ran >> \"$dir/plugin-ran\"\n" +
                 "printf '{\"apiVersion\":\"client.authentication.k8s.io/v1beta1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"%s\"}}\\n' \"$(cat \"$dir/token\")\"\n");
-            File.SetUnixFileMode(plugin, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(plugin, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             var kubeconfig = Path.Combine(_dir, "exec.kubeconfig");
             File.WriteAllText(kubeconfig, Kubeconfig($"{{exec: {{apiVersion: client.authentication.k8s.io/v1beta1, command: '{plugin}', interactiveMode: Never}}}}"));
 

@@ -147,7 +147,7 @@ namespace CalicoAlp.Tests.Cluster
             Assert.True(required > 0, $"{command} ({mode}): no required rule was exercised");
         }
 
-        /// <summary>The objects that exist (kind/name and their spec, metadata labels and annotations), read with one kubectl call.</summary>
+        /// <summary>The objects that exist (kind/name, labels and spec, so pod-template annotations too), read with one kubectl call.</summary>
         private string Objects(string ns, params string[] typeSlashNames)
         {
             var args = new List<string> { "-n", ns, "get" };
@@ -157,8 +157,7 @@ namespace CalicoAlp.Tests.Cluster
             if (string.IsNullOrWhiteSpace(text)) return "";
             var node = System.Text.Json.Nodes.JsonNode.Parse(text)!;
             var items = node["items"] is System.Text.Json.Nodes.JsonArray a ? a.ToList() : new List<System.Text.Json.Nodes.JsonNode?> { node };
-            return string.Join("\n", items.Select(i => $"{i!["kind"]}/{i["metadata"]!["name"]} {i["metadata"]!["labels"]?.ToJsonString()} " +
-                $"{i["spec"]?["template"]?["metadata"]?["annotations"]?.ToJsonString()} {i["spec"]?.ToJsonString()}"));
+            return string.Join("\n", items.Select(i => $"{i!["kind"]}/{i["metadata"]!["name"]} {i["metadata"]!["labels"]?.ToJsonString()} {i["spec"]?.ToJsonString()}"));
         }
 
         private string AlpState() => Objects("istio-system", "felixconfigurations.crd.projectcalico.org/default", "serviceentries.networking.istio.io/dikastes",
