@@ -21,6 +21,7 @@
         'Remove-IstioInjectorPatch'
         'Test-AlpRequest'
         'Compare-AlpPolicy'
+        'Get-AlpPermission'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

@@ -120,8 +120,16 @@ namespace CalicoAlp.Core.Injector
             IReadOnlyList<string>? pods = null;
             if (mode == InjectorLiveMode.Set && outcome.Status == ChangeStatus.Applied)
             {
-                pods = await PodsWithoutDikastesAsync(api, ct).ConfigureAwait(false);
-                if (pods.Count > 0)
+                try
+                {
+                    pods = await PodsWithoutDikastesAsync(api, ct).ConfigureAwait(false);
+                }
+                catch (AlpException ex) when (ex.Kind == AlpErrorKind.PermissionDenied)
+                {
+                    // The change is made: a user who may edit the injector but not list pods gets the result, not an error.
+                    api.Log.Warning($"The pods still without dikastes were not listed: {ex.Message}");
+                }
+                if (pods is { Count: > 0 })
                 {
                     api.Log.Warning($"{pods.Count} running pod(s) have istio-proxy but no dikastes; they get it when recreated: {string.Join(", ", pods.Take(20))}{(pods.Count > 20 ? ", ..." : "")}");
                 }

@@ -50,6 +50,42 @@ subjects:
         }
 
         public string Name { get; }
+
+        /// <summary>The ServiceAccount's user name, as RBAC and impersonation know it.</summary>
+        public string UserName => $"system:serviceaccount:default:{Name}";
+
+        /// <summary>
+        /// Replaces the ClusterRole's rules (an empty list grants nothing) and waits until the API server's authorizer
+        /// answers <paramref name="probe"/> (verb, resource, namespace or null) as <paramref name="allowed"/>: the RBAC
+        /// cache follows the change by a watch, so a request right after the update could still see the old rules.
+        /// </summary>
+        /// <param name="restored">A rule the previous call removed and this one grants again: waited for too (answer yes).</param>
+        public void SetRules(string rules, (string Verb, string Resource, string? Namespace) probe, bool allowed, (string Verb, string Resource, string? Namespace)? restored = null)
+        {
+            Apply(rules, probe, allowed);
+            if (restored is { } r && r != probe) Await(r, true);
+        }
+
+        private void Apply(string rules, (string Verb, string Resource, string? Namespace) probe, bool allowed)
+        {
+            _cluster.KubectlApply($"apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {{name: {Name}}}\n{(rules.Trim() == "[]" ? "rules: []\n" : "rules:\n" + rules)}");
+            Await(probe, allowed);
+        }
+
+        private void Await((string Verb, string Resource, string? Namespace) probe, bool allowed)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (true)
+            {
+                var args = new System.Collections.Generic.List<string> { "auth", "can-i", probe.Verb, probe.Resource, "--as", UserName };
+                if (probe.Namespace != null) args.AddRange(new[] { "-n", probe.Namespace });
+                var answer = _cluster.Kubectl(args.ToArray()).StdOut.Trim();
+                if (answer == (allowed ? "yes" : "no")) return;
+                if (DateTime.UtcNow > deadline) throw new InvalidOperationException($"RBAC did not answer '{(allowed ? "yes" : "no")}' to {probe} for {UserName} within 30 s (last: '{answer}').");
+                Thread.Sleep(100);
+            }
+        }
+
         public string Kubeconfig { get; }
 
         private string WaitForToken()
