@@ -104,27 +104,59 @@ namespace CalicoAlp.Core.Security
             return list;
         }
 
+        private static IEnumerable<PermissionRule> EnableRules() =>
+FelixWrites("get,create,patch", "set policySyncPathPrefix on FelixConfiguration 'default' (create it if missing)").Concat(new[]
+            {
+                Rule(CalicoV3, "felixconfigurations", "get,create,patch", null, "the same where projectcalico.org/v3 serves felixconfigurations instead (Calico 3.32 native CRDs, Calico API server); not needed otherwise") with { When = "projectcalico.org/v3 serves felixconfigurations" },
+                Rule(IstioNet, "serviceentries", "get,create,update", InIstioSystem, "the authorization service: ServiceEntry 'dikastes'"),
+                Rule(IstioNet, "destinationrules", "get,create,update", InIstioSystem, "the authorization service: DestinationRule 'dikastes-mtls'"),
+                Rule(IstioNet, "envoyfilters", "get,create,update", InIstioSystem, "the authorization service: EnvoyFilter 'ext-authz' (an existing one of another form is replaced in place, its spec kept for Disable)"),
+                Rule("authentication.istio.io", "meshpolicies", "get", null, "mutual TLS check: MeshPolicy 'default'") with { ResourceNames = new[] { "default" }, Istio = "1.0-1.4" },
+                Rule("security.istio.io", "peerauthentications", "list", null, "mutual TLS check: the mesh-wide PeerAuthentication and weaker ones below it") with { Istio = "1.5+" },
+                ControlPlaneRead("the version comes from the injector ConfigMap's values, else the check fails (or -Force uses the newest method)"),
+                Detect(Core, "configmaps", "get", InIstioSystem, "ConfigMaps istio[-<rev>] (meshConfig rootNamespace) and istio-sidecar-injector[-<rev>] (Istio version from values); without it istio-system is taken as the root namespace"),
+                CalicoNodeRead("ClusterInformation is read"),
+                ClusterInformationRead("the Calico version is unknown (a note; generation checks against Calico are skipped)"),
+                Detect(Apps, "daemonsets", "get", InIstioSystem, "ambient check: DaemonSet ztunnel; without it that sign is not checked") with { ResourceNames = new[] { "ztunnel" } },
+                Detect(Core, "namespaces", "list", null, "ambient check: namespaces labelled istio.io/dataplane-mode=ambient; without it that sign is not checked"),
+                Detect("install.istio.io", "istiooperators", "list", InIstioSystem, "ambient check: IstioOperators with profile ambient (where the CRD exists); without it that sign is not checked"),
+            });
+
+        private static IEnumerable<PermissionRule> AllowPilotRules() => new[]
+        {
+            Rule(Calico, "networkpolicies", "get,create,update", Targets, "create (or update) the Calico NetworkPolicy 'allow-istio-pilot' in each namespace where egress to istio-pilot is blocked"),
+        };
+
+        /// <summary>
+        /// Get-AlpStatus reads only, and every read is optional: a refused one makes the checks that need it Skipped
+        /// (with the refused verb and resource), never an error.
+        /// </summary>
+        private static IEnumerable<PermissionRule> StatusReads() => new[]
+        {
+            Detect(Calico, "felixconfigurations", "get", null, "Felix.PolicySyncPathPrefix: FelixConfiguration 'default'; without it that check is Skipped") with { ResourceNames = new[] { "default" } },
+            Detect(CalicoV3, "felixconfigurations", "get", null, "the same where projectcalico.org/v3 serves felixconfigurations instead") with { ResourceNames = new[] { "default" }, When = "projectcalico.org/v3 serves felixconfigurations" },
+            Detect(IstioNet, "serviceentries", "get", InIstioSystem, "AuthorizationService.Objects: ServiceEntry 'dikastes'; without it that check is Skipped"),
+            Detect(IstioNet, "destinationrules", "get", InIstioSystem, "AuthorizationService.Objects: DestinationRule 'dikastes-mtls'"),
+            Detect(IstioNet, "envoyfilters", "get", InIstioSystem, "AuthorizationService.Objects: EnvoyFilter 'ext-authz' and its form"),
+            Detect("authentication.istio.io", "meshpolicies", "get", null, "MutualTls.MeshWide: MeshPolicy 'default'") with { ResourceNames = new[] { "default" }, Istio = "1.0-1.4" },
+            Detect("security.istio.io", "peerauthentications", "list", null, "MutualTls.MeshWide and MutualTls.Overrides: the PeerAuthentications") with { Istio = "1.5+" },
+            ControlPlaneRead("Istio.Version falls back to the injector's values and the native-sidecar and pilot-egress checks are Skipped"),
+            Detect(Core, "configmaps", "get,list", InIstioSystem, "Injector.Template and Injector.Dikastes: the injector ConfigMap of the revision, meshConfig's root namespace; without it those checks are Skipped"),
+            CalicoNodeRead("ClusterInformation is read"),
+            ClusterInformationRead("Calico.Version warns that the version is unknown"),
+            Detect(Apps, "daemonsets", "get", InIstioSystem, "Istio.Ambient: DaemonSet ztunnel") with { ResourceNames = new[] { "ztunnel" } },
+            Detect("install.istio.io", "istiooperators", "list", InIstioSystem, "Istio.Ambient: IstioOperators with profile ambient (where the CRD exists)"),
+            Detect(Core, "namespaces", "list", null, "Namespaces.Injection: the namespaces labelled for injection; without it the namespace, workload and pilot-egress checks are Skipped"),
+            Detect(Core, "pods", "list", null, "Workloads.Sidecars: the pods of the labelled namespaces (one cluster-wide LIST above 10 namespaces)"),
+            Detect(Core, "nodes", "list", null, "Injector.NativeSidecars with ENABLE_NATIVE_SIDECARS auto (Istio 1.27+): the kubelet versions") with { Istio = "1.27+" },
+        }.Concat(PolicyReads("PilotEgress.Allowed").Select(r => r with { Need = PermissionNeed.Detection, Reason = r.Reason + "; without it the pilot-egress check is Skipped" }));
+
         // --- the table ---------------------------------------------------------------------------------------------
 
         public static IReadOnlyList<CmdletPermissionSet> All { get; } = new List<CmdletPermissionSet>
         {
             new("Enable-CalicoAppLayerPolicy", "Default", "writes FelixConfiguration 'default' and the authorization service (-SkipAuthorizationService: the Felix rule and the reads only)",
-                FelixWrites("get,create,patch", "set policySyncPathPrefix on FelixConfiguration 'default' (create it if missing)").Concat(new[]
-                {
-                    Rule(CalicoV3, "felixconfigurations", "get,create,patch", null, "the same where projectcalico.org/v3 serves felixconfigurations instead (Calico 3.32 native CRDs, Calico API server); not needed otherwise") with { When = "projectcalico.org/v3 serves felixconfigurations" },
-                    Rule(IstioNet, "serviceentries", "get,create,update", InIstioSystem, "the authorization service: ServiceEntry 'dikastes'"),
-                    Rule(IstioNet, "destinationrules", "get,create,update", InIstioSystem, "the authorization service: DestinationRule 'dikastes-mtls'"),
-                    Rule(IstioNet, "envoyfilters", "get,create,update", InIstioSystem, "the authorization service: EnvoyFilter 'ext-authz' (an existing one of another form is replaced in place, its spec kept for Disable)"),
-                    Rule("authentication.istio.io", "meshpolicies", "get", null, "mutual TLS check: MeshPolicy 'default'") with { ResourceNames = new[] { "default" }, Istio = "1.0-1.4" },
-                    Rule("security.istio.io", "peerauthentications", "list", null, "mutual TLS check: the mesh-wide PeerAuthentication and weaker ones below it") with { Istio = "1.5+" },
-                    ControlPlaneRead("the version comes from the injector ConfigMap's values, else the check fails (or -Force uses the newest method)"),
-                    Detect(Core, "configmaps", "get", InIstioSystem, "ConfigMaps istio[-<rev>] (meshConfig rootNamespace) and istio-sidecar-injector[-<rev>] (Istio version from values); without it istio-system is taken as the root namespace"),
-                    CalicoNodeRead("ClusterInformation is read"),
-                    ClusterInformationRead("the Calico version is unknown (a note; generation checks against Calico are skipped)"),
-                    Detect(Apps, "daemonsets", "get", InIstioSystem, "ambient check: DaemonSet ztunnel; without it that sign is not checked") with { ResourceNames = new[] { "ztunnel" } },
-                    Detect(Core, "namespaces", "list", null, "ambient check: namespaces labelled istio.io/dataplane-mode=ambient; without it that sign is not checked"),
-                    Detect("install.istio.io", "istiooperators", "list", InIstioSystem, "ambient check: IstioOperators with profile ambient (where the CRD exists); without it that sign is not checked"),
-                }).ToList()),
+                EnableRules().ToList()),
 
             new("Disable-CalicoAppLayerPolicy", "Default", "deletes the authorization service and restores FelixConfiguration 'default' (-SkipAuthorizationService: the Felix rule only)",
                 FelixWrites("get,patch", "restore the previous policySyncPathPrefix of FelixConfiguration 'default'").Concat(new[]
@@ -142,10 +174,7 @@ namespace CalicoAlp.Core.Security
 
             new("Add-AlpNamespace", "Default", "labels the namespaces", NamespaceBase(add: true).Concat(AddDetection()).ToList()),
             new("Add-AlpNamespace", "Restart", "-Restart: also restarts the workloads that need it", RestartRules().ToList()),
-            new("Add-AlpNamespace", "AllowIstioPilot", "-AllowIstioPilot: also creates Calico's allow-istio-pilot policy where Envoy's egress to istio-pilot is blocked", new[]
-            {
-                Rule(Calico, "networkpolicies", "get,create,update", Targets, "create (or update) the Calico NetworkPolicy 'allow-istio-pilot' in each namespace where egress to istio-pilot is blocked"),
-            }),
+            new("Add-AlpNamespace", "AllowIstioPilot", "-AllowIstioPilot: also creates Calico's allow-istio-pilot policy where Envoy's egress to istio-pilot is blocked", AllowPilotRules().ToList()),
             new("Remove-AlpNamespace", "Default", "removes the label from the namespaces", NamespaceBase(add: false).ToList()),
             new("Remove-AlpNamespace", "Restart", "-Restart: also restarts the workloads that still have the sidecars", RestartRules().ToList()),
 
@@ -155,6 +184,10 @@ namespace CalicoAlp.Core.Security
             new("Test-AlpRequest", "Files", "-PolicyPath: files only, no cluster access", Array.Empty<PermissionRule>()),
             new("Compare-AlpPolicy", "Cluster", "the reference policy read from the cluster (no -ReferencePolicyPath)", PolicyReads("the reference policy").ToList()),
             new("Compare-AlpPolicy", "Files", "-ReferencePolicyPath: files only, no cluster access", Array.Empty<PermissionRule>()),
+
+            new("Get-AlpStatus", "Default", "reads only; a refused read makes the checks that need it Skipped", StatusReads().ToList()),
+            new("Repair-AlpSetup", "Default", "the steps of Enable-CalicoAppLayerPolicy, Set-IstioInjectorPatch (live) and Add-AlpNamespace -Restart / -AllowIstioPilot that the piped checks ask for (each step needs only its own rules)",
+                EnableRules().Concat(InjectorRules(set: true)).Concat(NamespaceBase(add: true)).Concat(RestartRules()).Concat(AllowPilotRules()).ToList()),
         };
 
         /// <summary>The commands in the table, in table order.</summary>
