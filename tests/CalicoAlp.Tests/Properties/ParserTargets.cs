@@ -7,6 +7,7 @@ using CalicoAlp.Core.Injector;
 using CalicoAlp.Core.Policy.Evaluation;
 using CalicoAlp.Core.Policy.Loading;
 using CalicoAlp.Core.Policy.Replay;
+using CalicoAlp.Core.Policy.Requests;
 using CalicoAlp.Core.Policy.Selectors;
 using CalicoAlp.Core.Yaml;
 
@@ -113,13 +114,13 @@ namespace CalicoAlp.Tests.Properties
                 foreach (var behavior in new[] { CalicoBehavior.Parse(null), CalicoBehavior.Parse("3.29.0") })
                 {
                     var engine = PolicyEngine.Compile(set, behavior);
-                    engine.Evaluate(Probe.Value);
+                    engine.Evaluate(Probe(engine));
                 }
             });
         }
 
-        // Lazy: nothing of the core may run before SharpFuzz's loop starts (instrumented code needs its shared memory).
-        private static readonly Lazy<AlpRequest> Probe = new(() => new AlpRequest
+        /// <summary>A request through the one request builder (defaults and pod lookup as the cmdlets have them).</summary>
+        private static AlpRequest Probe(PolicyEngine engine) => new AlpRequestBuilder(engine).Build(new RequestFields
         {
             SourcePrincipal = "spiffe://cluster.local/ns/default/sa/client",
             SourceIP = IPAddress.Parse("10.0.0.1"),
@@ -128,10 +129,8 @@ namespace CalicoAlp.Tests.Properties
             DestinationIP = IPAddress.Parse("10.0.0.2"),
             DestinationPort = 8080,
             DestinationWorkload = new WorkloadInfo("default", "web", new Dictionary<string, string> { ["app"] = "web" }),
-            Protocol = 6,
             Method = "GET",
             Path = "/api/v1",
-            Direction = TrafficDirection.Ingress,
         });
 
         /// <summary>SpiffeIdentity.TryParse never throws; what it reads, SpiffeIdentity.For writes back to the same identity.</summary>
