@@ -50,7 +50,11 @@ namespace CalicoAlp.Tests.Properties
         public static Gen<string> Text(Func<Draw, string> make) => new DrawGen<string>(make, s => (ulong)s.Length);
 
         /// <summary>The fuzz project's seed corpus for a target (tests/CalicoAlp.Fuzz/seeds/&lt;target&gt;), as text.</summary>
-        public static IReadOnlyList<string> Seeds(string target) =>
+        public static IReadOnlyList<string> Seeds(string target) => SeedCache.GetOrAdd(target, ReadSeeds);
+
+        private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, IReadOnlyList<string>> SeedCache = new(StringComparer.Ordinal);
+
+        private static IReadOnlyList<string> ReadSeeds(string target) =>
             Directory.GetFiles(Path.Combine(RepoPaths.Root, "tests", "CalicoAlp.Fuzz", "seeds", target))
                 .OrderBy(f => f, StringComparer.Ordinal)
                 .Select(f => File.ReadAllText(f, new UTF8Encoding(false)))
