@@ -33,12 +33,15 @@
                -Suite Fleet       Enable-CalicoAppLayerPolicy -WhatIf on three local control planes at once against one
                                   (Invoke-FleetBench.ps1; -Runs).
                See docs/performance.md.
+      Fuzz     AFL++ with SharpFuzz over the parsers of user input (selector, policy-yaml, spiffe, http-path, access-log,
+               injector), -Seconds per target (tools/fuzz/Invoke-Fuzz.ps1; -FuzzTarget for a subset). Installs afl++ with
+               apt-get when missing (as root). Not part of Test or CI. See docs/testing-properties-and-fuzzing.md.
     Run it as: dotnet tool restore; dotnet pwsh ./build.ps1 <Task>
 #>
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Demo', 'Package', 'Bench', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Package', 'Bench', 'Fuzz', 'Clean')]
     [string[]] $Task = 'Build',
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release',
@@ -59,7 +62,13 @@ param(
     [ValidateRange(1, 20)]
     [int] $BaselineRuns = 1,
     # Bench -Suite Policy: a BenchmarkDotNet filter (default: every policy benchmark).
-    [string] $Filter = '*'
+    [string] $Filter = '*',
+    # Fuzz: how long afl-fuzz runs per target.
+    [ValidateRange(5, 86400)]
+    [int] $Seconds = 60,
+    # Fuzz: which targets (default: all).
+    [ValidateSet('selector', 'policy-yaml', 'spiffe', 'http-path', 'access-log', 'injector')]
+    [string[]] $FuzzTarget = @('selector', 'policy-yaml', 'spiffe', 'http-path', 'access-log', 'injector')
 )
 
 $ErrorActionPreference = 'Stop'
@@ -260,6 +269,7 @@ try {
             'Demo' { Invoke-Demo }
             'Package' { Invoke-Package }
             'Bench' { Invoke-Bench }
+            'Fuzz' { & (Join-Path $Root 'tools/fuzz/Invoke-Fuzz.ps1') -Seconds $Seconds -Target $FuzzTarget -Configuration $Configuration; if ($LASTEXITCODE) { exit $LASTEXITCODE } }
         }
     }
 }

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Threading;
@@ -52,10 +53,28 @@ namespace CalicoAlp.Core.Yaml
 
         public ParsingEvent? Current => _inner.Current;
 
+        /// <summary>
+        /// The inner parser's next event. YamlDotNet's scanner throws a bare InvalidOperationException on some malformed
+        /// plain scalars (found by the injector property test, FindingRegressionTests); it becomes a YamlException here,
+        /// so that every reader refuses it as invalid YAML with its own error, like any other syntax error.
+        /// </summary>
+        private bool Advance()
+        {
+            try
+            {
+                return _inner.MoveNext();
+            }
+            catch (InvalidOperationException ex)
+            {
+                var at = _inner.Current?.End ?? Mark.Empty;
+                throw new YamlException(at, at, "the YAML scanner could not read the text after this point", ex);
+            }
+        }
+
         public bool MoveNext()
         {
             if ((++_events & 4095) == 0) _cancellationToken.ThrowIfCancellationRequested();
-            if (!_inner.MoveNext()) return false;
+            if (!Advance()) return false;
             var current = _inner.Current!;
             switch (current)
             {

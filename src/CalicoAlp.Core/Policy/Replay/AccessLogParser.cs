@@ -125,6 +125,13 @@ namespace CalicoAlp.Core.Policy.Replay
                 error = "invalid JSON: " + ex.Message;
                 return false;
             }
+            catch (InvalidOperationException ex)
+            {
+                // GetString on bytes the reader let through: invalid UTF-8 inside a string (found by afl-fuzz) or a
+                // "\ud800"-style escape of half a surrogate pair (found by the access-log property); FindingRegressionTests.
+                error = "invalid JSON string (invalid UTF-8, or a \\u escape of half a UTF-16 surrogate pair): " + ex.Message;
+                return false;
+            }
             if (entry.PeerPrincipal == null && xfcc != null) entry.PeerPrincipal = XfccUri(xfcc);
             error = null;
             return true;
