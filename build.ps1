@@ -26,6 +26,8 @@
                                   policy set (Measure-PipelineThroughput.ps1; -Runs).
                -Suite Compare     Compare-AlpPolicy -SummaryOnly against one replay of the same 1M-line log
                                   (Measure-CompareAlpPolicy.ps1; -Runs).
+               -Suite Faults      the fault campaign: every mutating cmdlet through the fault proxy, -FaultRuns runs
+                                  each, -Seed (Invoke-FaultCampaign.ps1; see docs/reliability.md).
                See docs/performance.md.
     Run it as: dotnet tool restore; dotnet pwsh ./build.ps1 <Task>
 #>
@@ -41,7 +43,7 @@ param(
     # Test: keep the control plane running afterwards (prints its kubeconfig path).
     [switch] $KeepCluster,
     # Bench: which benchmark suites to run.
-    [ValidateSet('Namespaces', 'Policy', 'Cedar', 'Cmdlet', 'Pipeline', 'Compare')]
+    [ValidateSet('Namespaces', 'Policy', 'Cedar', 'Cmdlet', 'Pipeline', 'Compare', 'Faults')]
     [string[]] $Suite = @('Namespaces'),
     # Bench -Suite Cmdlet: fresh processes per measurement (the start-up figure uses at least 5).
     [ValidateRange(1, 20)]
@@ -50,7 +52,12 @@ param(
     [ValidateRange(1, 20)]
     [int] $BaselineRuns = 1,
     # Bench -Suite Policy: a BenchmarkDotNet filter (default: every policy benchmark).
-    [string] $Filter = '*'
+    [string] $Filter = '*',
+    # Bench -Suite Faults: runs per mutating cmdlet.
+    [ValidateRange(1, 2000)]
+    [int] $FaultRuns = 100,
+    # Bench -Suite Faults: seed of the random fault choice.
+    [int] $Seed = 1
 )
 
 $ErrorActionPreference = 'Stop'
@@ -234,6 +241,7 @@ function Invoke-Bench {
     if ($Suite -contains 'Cmdlet') { & (Join-Path $bench 'Invoke-CmdletBench.ps1') -ModulePath $ModuleManifest -Runs $Runs -BaselineRuns $BaselineRuns }
     if ($Suite -contains 'Pipeline') { & (Join-Path $bench 'Measure-PipelineThroughput.ps1') -Module $ModuleManifest -Runs $Runs }
     if ($Suite -contains 'Compare') { & (Join-Path $bench 'Measure-CompareAlpPolicy.ps1') -Module $ModuleManifest -Runs $Runs }
+    if ($Suite -contains 'Faults') { & (Join-Path $bench 'Invoke-FaultCampaign.ps1') -Runs $FaultRuns -Seed $Seed -Configuration $Configuration }
 }
 
 Push-Location $Root
