@@ -18,6 +18,9 @@ param(
     # Runs per mutating cmdlet (six cmdlets).
     [ValidateRange(1, 2000)]
     [int] $Runs = 100,
+    # Ctrl+C sweep: request numbers (spread over each cmdlet's run) at which a run is stopped; 0 = every request.
+    [ValidateRange(0, 1000)]
+    [int] $CancelPoints = 6,
     # Seed of the random fault choice (the same seed picks the same faults for the same runs).
     [int] $Seed = 1,
     [ValidateSet('Debug', 'Release')]
@@ -34,9 +37,10 @@ $env:CALICOALP_TEST_STATE = if ($env:CALICOALP_TEST_STATE) { $env:CALICOALP_TEST
 $report = Join-Path ([IO.Path]::GetTempPath()) "calicoalp-faults-$PID.json"
 $env:CALICOALP_FAULT_RUNS = "$Runs"
 $env:CALICOALP_FAULT_SEED = "$Seed"
+$env:CALICOALP_FAULT_CANCEL_POINTS = "$CancelPoints"
 $env:CALICOALP_FAULT_REPORT = $report
 try {
-    Write-Host "Fault campaign: $Runs runs per cmdlet, seed $Seed, cluster $env:CALICOALP_TEST_STATE"
+    Write-Host "Fault campaign: $Runs runs per cmdlet, Ctrl+C at $CancelPoints request(s) per cmdlet, seed $Seed, cluster $env:CALICOALP_TEST_STATE"
     $sw = [Diagnostics.Stopwatch]::StartNew()
     & dotnet test (Join-Path $root 'tests/CalicoAlp.Tests/CalicoAlp.Tests.csproj') -c $Configuration --nologo `
         --filter 'FullyQualifiedName~FaultCampaignTests.Every_mutating_cmdlet' --logger 'console;verbosity=minimal' | Out-Host
@@ -48,7 +52,7 @@ try {
     if ($r.ViolationCount -gt 0 -or $testExit -ne 0) { throw "Fault campaign: $($r.ViolationCount) invariant violation(s) (dotnet test exit code $testExit)." }
 }
 finally {
-    Remove-Item Env:CALICOALP_FAULT_RUNS, Env:CALICOALP_FAULT_SEED, Env:CALICOALP_FAULT_REPORT -ErrorAction SilentlyContinue
+    Remove-Item Env:CALICOALP_FAULT_RUNS, Env:CALICOALP_FAULT_SEED, Env:CALICOALP_FAULT_CANCEL_POINTS, Env:CALICOALP_FAULT_REPORT -ErrorAction SilentlyContinue
     if ($state) { Remove-Item Env:CALICOALP_TEST_STATE -ErrorAction SilentlyContinue }
     Stop-TestCluster $state
 }

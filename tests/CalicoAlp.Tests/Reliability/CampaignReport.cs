@@ -12,6 +12,7 @@ namespace CalicoAlp.Tests.Reliability
         public int Seed { get; init; }
         public int RunsPerCmdlet { get; init; }
         public int Runs { get; private set; }
+        public int CancelPointRuns { get; set; }
         public int ReRuns { get; set; }
         public int ReRunsConverged { get; set; }
         public TimeSpan Elapsed { get; set; }
@@ -38,14 +39,15 @@ namespace CalicoAlp.Tests.Reliability
 
         public string ToJson() => JsonSerializer.Serialize(new
         {
-            Seed, RunsPerCmdlet, Runs, ReRuns, ReRunsConverged, ElapsedSeconds = Math.Round(Elapsed.TotalSeconds, 1),
+            Seed, RunsPerCmdlet, Runs, CancelPointRuns, ReRuns, ReRunsConverged, ElapsedSeconds = Math.Round(Elapsed.TotalSeconds, 1),
             FaultsInjected, Faults, Outcomes, ViolationCount = Violations.Count, Violations,
         }, new JsonSerializerOptions { WriteIndented = true });
 
         public override string ToString()
         {
             var sb = new StringBuilder();
-            sb.AppendLine($"Fault campaign, seed {Seed}: {Runs} runs ({RunsPerCmdlet} per cmdlet) in {Elapsed.TotalSeconds:0} s; {ReRuns} re-runs after an error or Ctrl+C, {ReRunsConverged} converged.");
+            sb.AppendLine($"Fault campaign, seed {Seed}: {Runs} runs in {Elapsed.TotalSeconds:0} s: {Runs - CancelPointRuns} with random faults ({RunsPerCmdlet} per cmdlet), " +
+                          $"{CancelPointRuns} stopped (Ctrl+C) at a chosen request; {ReRuns} re-runs after an error or Ctrl+C, {ReRunsConverged} converged.");
             foreach (var (cmdlet, byOutcome) in Outcomes)
             {
                 sb.AppendLine($"  {cmdlet,-30} {string.Join(", ", byOutcome.Select(kv => $"{kv.Key} {kv.Value}"))}");

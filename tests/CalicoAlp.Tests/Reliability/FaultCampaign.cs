@@ -64,6 +64,88 @@ namespace CalicoAlp.Tests.Reliability
             return report;
         }
 
+        /// <summary>
+        /// Ctrl+C at chosen points of each cmdlet's run: from the opposite state, a clean run counts its requests (n);
+        /// then, for <paramref name="points"/> request numbers spread over 1..n (0: every one), the opposite state is
+        /// restored and the cmdlet is stopped just as that request reaches the proxy. Every object must be whole and
+        /// a re-run must converge.
+        /// </summary>
+        public async Task CancelAtPointsAsync(IReadOnlyList<CampaignScenario> scenarios, int points, CampaignReport report, CancellationToken ct)
+        {
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            _proxy.ClearFaults();
+            foreach (var scenario in scenarios)
+            {
+                foreach (var on in new[] { true, false })
+                {
+                    var cmdlet = on ? scenario.OnCmdlet : scenario.OffCmdlet;
+                    var opposite = on ? scenario.OffCmdlet : scenario.OnCmdlet;
+                    _host.Invoke(opposite, scenario.Parameters(!on, _proxyKubeconfig)).AssertSuccess();
+                    _proxy.ClearRequests();
+                    _host.Invoke(cmdlet, scenario.Parameters(on, _proxyKubeconfig)).AssertSuccess();
+                    var n = _proxy.Requests.Count;
+                    var at = points <= 0 || points >= n
+                        ? Enumerable.Range(1, n).ToList()
+                        : Enumerable.Range(0, points).Select(i => 1 + (int)Math.Round(i * (n - 1) / (double)Math.Max(1, points - 1))).Distinct().ToList();
+                    foreach (var k in at)
+                    {
+                        _host.Invoke(opposite, scenario.Parameters(!on, _proxyKubeconfig)).AssertSuccess();
+                        var label = $"{cmdlet} stopped at request {k}/{n}";
+                        var seen = 0;
+                        PowerShell? running = null;
+                        _proxy.AddFault(FaultRule.Any().Before(() =>
+                        {
+                            if (Interlocked.Increment(ref seen) == k) Volatile.Read(ref running)?.BeginStop(null, null);
+                            return Task.CompletedTask;
+                        }).Named("Ctrl+C at a request"));
+                        using (var ps = _host.Create())
+                        {
+                            ps.AddCommand(cmdlet);
+                            foreach (System.Collections.DictionaryEntry p in scenario.Parameters(on, _proxyKubeconfig))
+                            {
+                                if (p.Value is true) ps.AddParameter((string)p.Key);
+                                else ps.AddParameter((string)p.Key, p.Value);
+                            }
+                            Volatile.Write(ref running, ps);
+                            RunOutcome outcome;
+                            string? error = null;
+                            try
+                            {
+                                ps.Invoke();
+                                outcome = ps.InvocationStateInfo.State == PSInvocationState.Stopped ? RunOutcome.Cancelled : RunOutcome.Succeeded;
+                            }
+                            catch (PipelineStoppedException)
+                            {
+                                outcome = RunOutcome.Cancelled;
+                            }
+                            catch (RuntimeException ex)
+                            {
+                                outcome = Classify(ex.ErrorRecord, out error);
+                            }
+                            _proxy.ClearFaults();
+                            report.Count(cmdlet, outcome);
+                            report.CancelPointRuns++;
+                            if (outcome == RunOutcome.Cancelled) report.AddFault("Ctrl+C at a request", 1);
+                            if (outcome == RunOutcome.UnclearError) report.Violation($"{label}: unclear error {error}");
+                            if (outcome == RunOutcome.ClearError) report.Violation($"{label}: an error instead of stopping: {error}");
+                        }
+                        foreach (var p in await scenario.WholeAsync(_api, ct)) report.Violation($"{label}: {p}");
+                        var again = _host.Invoke(cmdlet, scenario.Parameters(on, _proxyKubeconfig));
+                        report.ReRuns++;
+                        if (again.Terminating != null || again.Errors.Count > 0)
+                        {
+                            report.Violation($"{label}: the re-run failed: {again.Terminating?.Exception.Message ?? again.Errors[0].Exception.Message}");
+                            continue;
+                        }
+                        var left = (await scenario.IntendedAsync(_api, on, ct)).ToList();
+                        foreach (var p in left) report.Violation($"{label}: the re-run did not converge: {p}");
+                        if (left.Count == 0) report.ReRunsConverged++;
+                    }
+                }
+            }
+            report.Elapsed += sw.Elapsed;
+        }
+
         private async Task RunOnceAsync(CampaignScenario scenario, bool on, Random rnd, CampaignReport report, CancellationToken ct)
         {
             var cmdlet = on ? scenario.OnCmdlet : scenario.OffCmdlet;
