@@ -48,6 +48,7 @@ try {
     if (-not (Test-Path $report)) { throw "The campaign wrote no report (dotnet test exit code $testExit)." }
     Get-Content (Join-Path ([IO.Path]::GetDirectoryName($report)) ([IO.Path]::GetFileNameWithoutExtension($report) + '.txt')) | Out-Host
     $r = Get-Content $report -Raw | ConvertFrom-Json
+    Write-Host "Report: $report"
     Write-Host ("Whole Bench -Suite Faults run: {0:0} s (campaign {1} s)." -f $sw.Elapsed.TotalSeconds, $r.ElapsedSeconds)
     if ($r.ViolationCount -gt 0 -or $testExit -ne 0) { throw "Fault campaign: $($r.ViolationCount) invariant violation(s) (dotnet test exit code $testExit)." }
 }

@@ -18,6 +18,8 @@ namespace CalicoAlp.Tests.Reliability
         public TimeSpan Elapsed { get; set; }
         public SortedDictionary<string, SortedDictionary<string, int>> Outcomes { get; } = new(StringComparer.Ordinal);
         public SortedDictionary<string, int> Faults { get; } = new(StringComparer.Ordinal);
+        /// <summary>Clear errors (a run that failed with the module's AlpException) by ErrorId.</summary>
+        public SortedDictionary<string, int> ClearErrors { get; } = new(StringComparer.Ordinal);
         public List<string> Violations { get; } = new();
 
         /// <summary>Faults that reached a request or the cmdlet (the outage window counted by the requests it dropped).</summary>
@@ -40,7 +42,7 @@ namespace CalicoAlp.Tests.Reliability
         public string ToJson() => JsonSerializer.Serialize(new
         {
             Seed, RunsPerCmdlet, Runs, CancelPointRuns, ReRuns, ReRunsConverged, ElapsedSeconds = Math.Round(Elapsed.TotalSeconds, 1),
-            FaultsInjected, Faults, Outcomes, ViolationCount = Violations.Count, Violations,
+            FaultsInjected, Faults, Outcomes, ClearErrors, ViolationCount = Violations.Count, Violations,
         }, new JsonSerializerOptions { WriteIndented = true });
 
         public override string ToString()
@@ -52,6 +54,7 @@ namespace CalicoAlp.Tests.Reliability
             {
                 sb.AppendLine($"  {cmdlet,-30} {string.Join(", ", byOutcome.Select(kv => $"{kv.Key} {kv.Value}"))}");
             }
+            if (ClearErrors.Count > 0) sb.AppendLine($"Clear errors: {string.Join(", ", ClearErrors.Select(kv => $"{kv.Key} {kv.Value}"))}");
             sb.AppendLine($"Faults injected: {FaultsInjected}");
             foreach (var (kind, n) in Faults) sb.AppendLine($"  {kind,-30} {n}");
             sb.AppendLine($"Invariant violations: {Violations.Count}");

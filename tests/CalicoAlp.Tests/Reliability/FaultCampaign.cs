@@ -232,6 +232,7 @@ namespace CalicoAlp.Tests.Reliability
                 return;
             }
             if (outcome == RunOutcome.UnclearError) report.Violation($"{label}: unclear error {error}");
+            if (outcome == RunOutcome.ClearError) report.ClearErrors[error!.Split(':')[0]] = report.ClearErrors.GetValueOrDefault(error.Split(':')[0]) + 1;
             if (outcome == RunOutcome.Hung) report.Violation($"{label}: did not finish within 2 minutes");
             var again = _host.Invoke(cmdlet, scenario.Parameters(on, _proxyKubeconfig));
             report.ReRuns++;
