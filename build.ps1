@@ -32,6 +32,8 @@
                                   (Measure-CompareAlpPolicy.ps1; -Runs).
                -Suite Fleet       Enable-CalicoAppLayerPolicy -WhatIf on three local control planes at once against one
                                   (Invoke-FleetBench.ps1; -Runs).
+               -Suite Faults      the fault campaign: every mutating cmdlet through the fault proxy, -FaultRuns runs
+                                  each, -Seed (Invoke-FaultCampaign.ps1; see docs/reliability.md).
                See docs/performance.md.
       Fuzz     AFL++ with SharpFuzz over the parsers of user input (selector, policy-yaml, spiffe, http-path, access-log,
                injector), -Seconds per target (tools/fuzz/Invoke-Fuzz.ps1; -FuzzTarget for a subset). Installs afl++ with
@@ -52,7 +54,7 @@ param(
     # Demo: do not build first (the module in out/ is used).
     [switch] $NoBuild,
     # Bench: which benchmark suites to run.
-    [ValidateSet('Namespaces', 'Status', 'Policy', 'Cedar', 'Cmdlet', 'Pipeline', 'Compare', 'Fleet')]
+    [ValidateSet('Namespaces', 'Status', 'Policy', 'Cedar', 'Cmdlet', 'Pipeline', 'Compare', 'Fleet', 'Faults')]
     [string[]] $Suite = @('Namespaces'),
     # Bench -Suite Cmdlet: fresh processes per measurement (the start-up figure uses at least 5); -Suite Fleet: timed
     # calls of each kind (at least 11 whatever is given).
@@ -63,12 +65,7 @@ param(
     [int] $BaselineRuns = 1,
     # Bench -Suite Policy: a BenchmarkDotNet filter (default: every policy benchmark).
     [string] $Filter = '*',
-    # Fuzz: how long afl-fuzz runs per target.
-    [ValidateRange(5, 86400)]
-    [int] $Seconds = 60,
-    # Fuzz: which targets (default: all).
-    [ValidateSet('selector', 'policy-yaml', 'spiffe', 'http-path', 'access-log', 'injector')]
-    [string[]] $FuzzTarget = @('selector', 'policy-yaml', 'spiffe', 'http-path', 'access-log', 'injector')
+    [ValidateSet('Namespaces', 'Status', 'Policy', 'Cedar', 'Cmdlet', 'Pipeline', 'Compare', 'Fleet', 'Faults')]
 )
 
 $ErrorActionPreference = 'Stop'
@@ -257,6 +254,7 @@ function Invoke-Bench {
     if ($Suite -contains 'Pipeline') { & (Join-Path $bench 'Measure-PipelineThroughput.ps1') -Module $ModuleManifest -Runs $Runs }
     if ($Suite -contains 'Compare') { & (Join-Path $bench 'Measure-CompareAlpPolicy.ps1') -Module $ModuleManifest -Runs $Runs }
     if ($Suite -contains 'Fleet') { & (Join-Path $bench 'Invoke-FleetBench.ps1') -ModulePath $ModuleManifest -Runs ([Math]::Max($Runs, 11)) }
+    if ($Suite -contains 'Faults') { & (Join-Path $bench 'Invoke-FaultCampaign.ps1') -Runs $FaultRuns -Seed $Seed -Configuration $Configuration }
 }
 
 Push-Location $Root

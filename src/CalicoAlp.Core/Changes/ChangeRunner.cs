@@ -40,16 +40,67 @@ namespace CalicoAlp.Core.Changes
         /// <summary>True under -WhatIf.</summary>
         public bool Preview => _gate.Preview;
 
-        /// <summary>Plans every intent, then <see cref="ApplyAsync{TPayload}"/>. Outcomes are in the order of the intents.</summary>
+        /// <summary>
+        /// Plans every intent, then <see cref="ApplyAsync{TPayload}"/>. The plans of several objects are read one after
+        /// the other, so another writer (a concurrent Disable) can change an object between its read and our last write:
+        /// after writing, every intent is planned again (reads only) and, when an object is no longer as we read or wrote
+        /// it and its fresh plan is a write, that round is applied too (up to <see cref="MaxConflictRetries"/> rounds).
+        /// The run ends when a check finds every object as we left it, or needing nothing: the outcome never reports
+        /// success on a set of objects read from a snapshot another writer had already changed.
+        /// Outcomes are in the order of the intents (a later round's write replaces the earlier outcome).
+        /// </summary>
         public async Task<IReadOnlyList<ChangeOutcome<TPayload>>> RunAsync<TPayload>(IReadOnlyList<ResourceIntent<TPayload>> intents, CancellationToken ct)
+        {
+            var plans = await PlanAllAsync(intents, ct).ConfigureAwait(false);
+            var outcomes = (await ApplyAsync(plans, ct).ConfigureAwait(false)).ToArray();
+            if (Preview) return outcomes;
+            var expected = outcomes.Select(ExpectedVersion).ToArray();
+            var wrote = outcomes.Any(o => o.Status == ChangeStatus.Applied);
+            for (var round = 1; wrote; round++)
+            {
+                var fresh = await PlanAllAsync(intents, ct).ConfigureAwait(false);
+                var moved = Enumerable.Range(0, intents.Count)
+                    .Where(i => !string.Equals(expected[i], VersionOf(fresh[i].Current), System.StringComparison.Ordinal)).ToList();
+                var again = moved.Where(i => fresh[i].IsWrite).ToList();
+                if (again.Count == 0) break;
+                var names = string.Join(", ", again.Select(i => intents[i].Display));
+                if (round > MaxConflictRetries)
+                {
+                    throw new AlpException("ConcurrentModification", AlpErrorKind.ResourceBusy,
+                        $"{names} kept being changed by another writer while this command ran ({MaxConflictRetries} rounds); the objects may be in a mixed state. Run the command again when the other writer is done.",
+                        intents[again[0]].Display);
+                }
+                Api.Log.Verbose($"{names}: changed since they were read (another writer); planning again and applying ({round}/{MaxConflictRetries}).");
+                var more = await ApplyAsync(again.Select(i => fresh[i]).ToList(), ct).ConfigureAwait(false);
+                wrote = false;
+                for (var k = 0; k < again.Count; k++)
+                {
+                    var i = again[k];
+                    expected[i] = ExpectedVersion(more[k]);
+                    if (more[k].Status != ChangeStatus.Applied) continue; // declined now: the earlier outcome stays the report
+                    outcomes[i] = more[k];
+                    wrote = true;
+                }
+                foreach (var i in moved.Except(again)) expected[i] = VersionOf(fresh[i].Current);
+            }
+            return outcomes;
+        }
+
+        private async Task<List<ResourcePlan<TPayload>>> PlanAllAsync<TPayload>(IReadOnlyList<ResourceIntent<TPayload>> intents, CancellationToken ct)
         {
             var plans = new List<ResourcePlan<TPayload>>(intents.Count);
             foreach (var intent in intents)
             {
                 plans.Add(await intent.PlanAsync(Api, ct).ConfigureAwait(false));
             }
-            return await ApplyAsync(plans, ct).ConfigureAwait(false);
+            return plans;
         }
+
+        /// <summary>The resourceVersion the object should still have: as written (null after a delete), else as read while planning.</summary>
+        private static string? ExpectedVersion<TPayload>(ChangeOutcome<TPayload> outcome) =>
+            VersionOf(outcome.Status == ChangeStatus.Applied ? outcome.Stored : outcome.Plan.Current);
+
+        private static string? VersionOf(System.Text.Json.Nodes.JsonObject? obj) => Json.JsonFields.GetString(obj, "metadata", "resourceVersion");
 
         /// <summary>Confirms, validates and writes plans made beforehand (all reads done), one after the other. Outcomes are in the order of the plans.</summary>
         public Task<IReadOnlyList<ChangeOutcome<TPayload>>> ApplyAsync<TPayload>(IReadOnlyList<ResourcePlan<TPayload>> plans, CancellationToken ct) =>
