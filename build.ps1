@@ -65,7 +65,17 @@ param(
     [int] $BaselineRuns = 1,
     # Bench -Suite Policy: a BenchmarkDotNet filter (default: every policy benchmark).
     [string] $Filter = '*',
-    [ValidateSet('Namespaces', 'Status', 'Policy', 'Cedar', 'Cmdlet', 'Pipeline', 'Compare', 'Fleet', 'Faults')]
+    # Fuzz: how long afl-fuzz runs per target.
+    [ValidateRange(5, 86400)]
+    [int] $Seconds = 60,
+    # Fuzz: which targets (default: all).
+    [ValidateSet('selector', 'policy-yaml', 'spiffe', 'http-path', 'access-log', 'injector')]
+    [string[]] $FuzzTarget = @('selector', 'policy-yaml', 'spiffe', 'http-path', 'access-log', 'injector'),
+    # Bench -Suite Faults: runs per mutating cmdlet.
+    [ValidateRange(1, 2000)]
+    [int] $FaultRuns = 100,
+    # Bench -Suite Faults: seed of the random fault choice.
+    [int] $Seed = 1
 )
 
 $ErrorActionPreference = 'Stop'
