@@ -67,6 +67,7 @@ namespace CalicoAlp.Core.Alp
             var istioFound = await api.ServesAsync(ResourceType.IstioNetworkingGroup, "v1alpha3", ct).ConfigureAwait(false);
             string? istioVersion = null, istioSource = null, chosenRevision = null;
             IReadOnlyList<string> revisions = Array.Empty<string>();
+            IReadOnlyList<IstioControlPlane> controlPlanes = Array.Empty<IstioControlPlane>();
             IstioGeneration? generation = null;
             IReadOnlyList<string> ambient = Array.Empty<string>();
             MutualTlsStatus mtls = new();
@@ -78,6 +79,7 @@ namespace CalicoAlp.Core.Alp
             {
                 var planes = await IstioControlPlane.FindAsync(api, AlpConstants.IstioNamespace, notes, ct).ConfigureAwait(false);
                 revisions = planes.Select(p => p.ToString()).ToList();
+                controlPlanes = planes;
                 var plane = Choose(planes, revision, api.ContextName);
                 chosenRevision = plane?.Revision ?? revision;
                 ComponentVersion? istio = null;
@@ -157,6 +159,7 @@ namespace CalicoAlp.Core.Alp
                 IstioVersionSource = istioSource,
                 IstioRevision = chosenRevision,
                 IstioRevisions = revisions,
+                ControlPlanes = controlPlanes,
                 Generation = generation,
                 AmbientSigns = ambient,
                 MutualTls = mtls.Enabled,

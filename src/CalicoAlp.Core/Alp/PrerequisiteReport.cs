@@ -25,6 +25,8 @@ namespace CalicoAlp.Core.Alp
         public string? IstioRevision { get; init; }
         /// <summary>Every control plane found ("istiod-1-10 (revision '1-10', Istio 1.10.2)").</summary>
         public IReadOnlyList<string> IstioRevisions { get; init; } = Array.Empty<string>();
+        /// <summary>The control planes found (one LIST of istio-system Deployments), for callers that need more than their names.</summary>
+        public IReadOnlyList<IstioControlPlane> ControlPlanes { get; init; } = Array.Empty<IstioControlPlane>();
         /// <summary>The generation applied (for an unsupported release, the nearest one, used with -Force).</summary>
         public IstioGeneration? Generation { get; init; }
         public InjectorLayout? IstioLayout => Generation?.Layout;

@@ -45,12 +45,8 @@ namespace CalicoAlp.Core.Status
             PlatformChecks.MutualTls(report, prerequisites);
 
             log.Progress("Checking application layer policy", $"Injector on '{api.ContextName}'", 35);
-            var planes = Array.Empty<IstioControlPlane>() as IReadOnlyList<IstioControlPlane>;
-            if (prerequisites.IstioFound)
-            {
-                var notes = new List<string>();
-                planes = await IstioControlPlane.FindAsync(api, AlpConstants.IstioNamespace, notes, ct).ConfigureAwait(false);
-            }
+            // The control planes PrerequisiteChecker listed (istio-system Deployments are listed once for all checks).
+            var planes = prerequisites.ControlPlanes;
             var plane = planes.FirstOrDefault(p => p.Revision == (prerequisites.IstioRevision ?? IstioControlPlane.DefaultRevision));
             await GuardAsync(report, "Injector", "Injector.Dikastes", () => InjectorChecks.RunAsync(report, api, prerequisites, plane, ct)).ConfigureAwait(false);
 
