@@ -308,6 +308,44 @@ namespace CalicoAlp.Tests.Cluster
             }
         }
 
+        [Fact]
+        public void Get_AlpStatus_needs_only_its_reads_and_turns_each_refused_one_into_Skipped_checks_never_an_error()
+        {
+            var rules = RulesOf("Get-AlpStatus", "Default");
+            Assert.All(rules, r => Assert.Equal(PermissionNeed.Detection, r.Need));
+            using var user = new RestrictedUser(_cluster, RoleYaml.Rules(rules));
+            var parameters = new Hashtable();
+            (string, string, string?)? restored = null;
+            var removed = 0;
+            var skippedBy = new List<string>();
+            foreach (var rule in rules.Where(r => r.When == null && Served(r)))
+            {
+                var others = rules.Where(r => !ReferenceEquals(r, rule)).ToList();
+                if (Covered(rule, others)) continue;
+                var probe = Probe(rule, others);
+                user.SetRules(RoleYaml.Rules(others), probe, allowed: false, restored);
+                restored = probe;
+                removed++;
+                var r = _host.Invoke("Get-AlpStatus", As(user, parameters));
+                Assert.True(!AllErrors(r).Any(), $"Get-AlpStatus without '{string.Join(",", rule.Verbs)} {rule.FullResource}' gave an error: " +
+                    string.Join(" | ", AllErrors(r).Select(e => e.Exception.Message)));
+                var results = r.OutputOf<AlpCheckResult>().ToList();
+                Assert.NotEmpty(results);
+                Assert.DoesNotContain(results, x => x.Check == "Cluster.Connection");
+                var skipped = results.Where(x => x.Status == AlpCheckStatus.Skipped && x.Message.Contains("forbidden (403)", StringComparison.Ordinal)).ToList();
+                if (skipped.Count > 0) skippedBy.Add($"{rule.FullResource}: {string.Join(",", skipped.Select(x => x.Check))}");
+            }
+            user.SetRules(RoleYaml.Rules(rules), restored ?? Probe(rules[0], Array.Empty<PermissionRule>()), allowed: true);
+            var ok = _host.Invoke("Get-AlpStatus", As(user, parameters));
+            ok.AssertSuccess();
+            var all = ok.OutputOf<AlpCheckResult>().ToList();
+            Assert.DoesNotContain(all, x => x.Status == AlpCheckStatus.Skipped);
+            var admin = _host.Invoke("Get-AlpStatus", new Hashtable { ["Kubeconfig"] = _cluster.Kubeconfig, ["Context"] = "admin" }).OutputOf<AlpCheckResult>().ToList();
+            Assert.Equal(admin.Select(x => $"{x.Check}:{x.Status}"), all.Select(x => $"{x.Check}:{x.Status}"));
+            _out.WriteLine($"Get-AlpStatus: {rules.Count} rules, {removed} removed in turn; Skipped checks by refused read: {string.Join("; ", skippedBy)}");
+            Assert.True(skippedBy.Count >= 3, "fewer than 3 refused reads showed as Skipped checks: " + string.Join("; ", skippedBy));
+        }
+
         /// <summary><see cref="Check"/> for a read-only cmdlet fed from the pipeline (no state to compare, no detection rules).</summary>
         private void CheckPiped(string command, string mode, Hashtable parameters, List<object>? input, Action<InvocationResult> worked)
         {
