@@ -38,8 +38,12 @@ namespace CalicoAlp.Cmdlets
         [Parameter(Mandatory = true, ParameterSetName = YamlSet)]
         public SwitchParameter AsYaml { get; set; }
 
+        /// <summary>ClusterRole (one, every rule) or Role (Roles for the namespaced rules, a ClusterRole for the rest).</summary>
+        // A string, not the core's RoleKind: a parameter's type is read when PowerShell scans the module's cmdlets,
+        // before the core's load context is set up (the same reason -OverlayFormat is a string).
         [Parameter(ParameterSetName = YamlSet)]
-        public RoleKind Kind { get; set; } = RoleKind.ClusterRole;
+        [ValidateSet("ClusterRole", "Role", IgnoreCase = true)]
+        public string Kind { get; set; } = "ClusterRole";
 
         [Parameter(ParameterSetName = YamlSet)]
         [ValidateNotNullOrEmpty]
@@ -93,7 +97,7 @@ namespace CalicoAlp.Cmdlets
             if (!AsYaml || _selected.Count == 0) return;
             try
             {
-                WriteObject(RoleYaml.Write(_selected.Select(s => s.ToRule()), Kind, Name, TargetNamespace));
+                WriteObject(RoleYaml.Write(_selected.Select(s => s.ToRule()), Enum.Parse<RoleKind>(Kind, ignoreCase: true), Name, TargetNamespace));
             }
             catch (AlpException ex)
             {
