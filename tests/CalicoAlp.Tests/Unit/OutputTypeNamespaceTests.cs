@@ -1,3 +1,4 @@
+using System;
 using System.IO;
 using System.Linq;
 using System.Management.Automation;
@@ -32,6 +33,22 @@ namespace CalicoAlp.Tests.Unit
                 .Where(x => !(x.Cmdlet == "GetAlpPermissionCommand" && x.Type == typeof(string).FullName))
                 .ToList();
             Assert.True(outside.Count == 0, "Output types outside " + Results + ": " + string.Join(", ", outside));
+        }
+
+        [Fact]
+        public void No_cmdlet_parameter_has_a_type_of_the_core()
+        {
+            // PowerShell reads every cmdlet's parameter types while it imports the module, before the module initializer
+            // has set up the load context the core lives in: a core type there fails the import ("Could not load
+            // CalicoAlp.Core"). Parameters take strings (with ValidateSet) or PowerShell/.NET types instead.
+            var core = typeof(Core.Results.ResourceChange).Assembly;
+            var offending = typeof(AlpCmdlet).Assembly.GetTypes()
+                .Where(t => t.IsPublic && typeof(System.Management.Automation.Cmdlet).IsAssignableFrom(t))
+                .SelectMany(t => t.GetProperties().Where(p => p.GetCustomAttributes(typeof(ParameterAttribute), true).Length > 0)
+                    .Where(p => (Nullable.GetUnderlyingType(p.PropertyType) ?? (p.PropertyType.IsArray ? p.PropertyType.GetElementType()! : p.PropertyType)).Assembly == core)
+                    .Select(p => $"{t.Name}.{p.Name} ({p.PropertyType.Name})"))
+                .ToList();
+            Assert.True(offending.Count == 0, "Cmdlet parameters of a core type: " + string.Join(", ", offending));
         }
 
         [Fact]
