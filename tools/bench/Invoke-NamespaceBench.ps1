@@ -37,17 +37,17 @@ if (-not $Kubeconfig) {
     else { $state = Start-TestCluster; $Kubeconfig = Join-Path $state 'kubeconfig' }
 }
 try {
-    $measure = Join-Path $PSScriptRoot $Measure
+    $measureScript = Join-Path $PSScriptRoot $Measure
     if ($BaselineModulePath) {
         # Both modules are named CalicoAlp: one process each (the cluster is laid once, by the first).
         $pwsh = Join-Path $PSHOME 'pwsh.dll'
-        & dotnet $pwsh -NoProfile -File $measure -Kubeconfig $Kubeconfig -ModulePath $BaselineModulePath -Label 'before (baseline)'
+        & dotnet $pwsh -NoProfile -File $measureScript -Kubeconfig $Kubeconfig -ModulePath $BaselineModulePath -Label 'before (baseline)'
         if ($LASTEXITCODE -ne 0) { throw "the baseline measurement failed ($LASTEXITCODE)" }
-        & dotnet $pwsh -NoProfile -File $measure -Kubeconfig $Kubeconfig -ModulePath $ModulePath -Label 'after (this build)'
+        & dotnet $pwsh -NoProfile -File $measureScript -Kubeconfig $Kubeconfig -ModulePath $ModulePath -Label 'after (this build)'
         if ($LASTEXITCODE -ne 0) { throw "the measurement failed ($LASTEXITCODE)" }
     }
     else {
-        & $measure -Kubeconfig $Kubeconfig -ModulePath $ModulePath
+        & $measureScript -Kubeconfig $Kubeconfig -ModulePath $ModulePath
     }
 }
 finally { Stop-TestCluster $state }
