@@ -50,6 +50,11 @@ namespace CalicoAlp.Core.Namespaces
             }
             if (targets.Count == 0) return Array.Empty<AlpNamespaceResult>();
 
+            // The pods (often the longest read: thousands of objects, page after page) are listed while the Istio control
+            // planes and Calico's policies are read and the labels planned.
+            await using var background = new BackgroundReads(ct);
+            var podsRead = background.Start(t => PodLister.ListAsync(api, targets.Select(x => x.Name).ToList(), t));
+
             // The cluster's Istio revisions (one LIST of istio-system Deployments, and for Add one of its ConfigMaps), its
             // generation (its version as PrerequisiteChecker detects it from them) and the revision to label with.
             var istioNotes = new List<string>();
@@ -62,6 +67,9 @@ namespace CalicoAlp.Core.Namespaces
             {
                 revision = istio.Choose(request.Revision);
             }
+
+            // (Add) Calico's policies for the check of Envoy's egress to istio-pilot, read beside the pods too.
+            var pilotRead = request.Enable ? background.Start(t => PilotCheckAsync(api, generation, revision, t)) : null;
 
             if (request.Enable && await InjectorInspector.InjectsDikastesAsync(api, ct, istio).ConfigureAwait(false) == false)
             {
@@ -79,7 +87,7 @@ namespace CalicoAlp.Core.Namespaces
 
             // 2. Pods, grouped by workload.
             log.Progress(verb, "Listing pods", 45);
-            var pods = await PodLister.ListAsync(api, targets.Select(t => t.Name).ToList(), ct).ConfigureAwait(false);
+            var pods = await podsRead.ConfigureAwait(false);
             Func<JsonObject, SidecarGap?> gapOf = request.Enable ? WorkloadInventory.MissingSidecar : WorkloadInventory.StillInjected;
             // The owners of ReplicaSet pods are read from the ReplicaSets, listed only where such pods have a gap.
             var replicaSets = await PodLister.ListAsync(api, ResourceType.ReplicaSet,
@@ -147,7 +155,7 @@ namespace CalicoAlp.Core.Namespaces
 
             // 4. (Add) Envoy's egress to istio-pilot, and the allow-istio-pilot plans.
             log.Progress(verb, "Checking Envoy's egress to istio-pilot", 60);
-            var pilot = request.Enable ? await PilotVerdictsAsync(api, targets.Select(t => t.Name).ToList(), pods, generation, revision, ct).ConfigureAwait(false) : null;
+            var pilot = pilotRead == null ? null : Verdicts(await pilotRead.ConfigureAwait(false), targets.Select(t => t.Name).ToList(), pods);
             var pilotNotes = new Dictionary<string, string>(StringComparer.Ordinal);
             if (pilot?.Check is { Port: not 15011 } check)
             {
@@ -260,22 +268,28 @@ namespace CalicoAlp.Core.Namespaces
         private sealed record PilotVerdicts(PilotEgressCheck? Check, Dictionary<string, string> Verdicts);
 
         private static async Task<PilotVerdicts> PilotVerdictsAsync(KubeApi api, IReadOnlyList<string> namespaces, Dictionary<string, List<JsonObject>> pods,
-            IstioGeneration? generation, string? revision, CancellationToken ct)
+            IstioGeneration? generation, string? revision, CancellationToken ct) =>
+            Verdicts(await PilotCheckAsync(api, generation, revision, ct).ConfigureAwait(false), namespaces, pods);
+
+        /// <summary>The pilot egress check (Calico's policies as read now), or why it cannot run ("NotChecked (...)").</summary>
+        private static async Task<(PilotEgressCheck? Check, string? NotChecked)> PilotCheckAsync(KubeApi api, IstioGeneration? generation, string? revision, CancellationToken ct)
         {
-            PilotVerdicts All(string verdict) => new(null, namespaces.ToDictionary(n => n, _ => verdict, StringComparer.Ordinal));
-            PilotEgressCheck? check;
             try
             {
-                if (!await api.ServesAsync(ResourceType.CalicoCrdGroup, "v1", ct).ConfigureAwait(false)) return All("NotChecked (Calico CRDs not found)");
-                check = await PilotEgressCheck.CreateAsync(api, api.Log, generation, revision, ct).ConfigureAwait(false);
+                if (!await api.ServesAsync(ResourceType.CalicoCrdGroup, "v1", ct).ConfigureAwait(false)) return (null, "NotChecked (Calico CRDs not found)");
+                var check = await PilotEgressCheck.CreateAsync(api, api.Log, generation, revision, ct).ConfigureAwait(false);
+                return check == null ? (null, "NotChecked (no istio-pilot or istiod)") : (check, null);
             }
             catch (AlpException ex)
             {
                 api.Log.Warning($"Envoy's egress to istio-pilot was not checked: {ex.Message}");
-                return All($"NotChecked ({ex.ErrorId})");
+                return (null, $"NotChecked ({ex.ErrorId})");
             }
-            if (check == null) return All("NotChecked (no istio-pilot or istiod)");
-            return new PilotVerdicts(check, namespaces.ToDictionary(n => n, n => check.Check(n, pods[n]), StringComparer.Ordinal));
         }
+
+        private static PilotVerdicts Verdicts((PilotEgressCheck? Check, string? NotChecked) pilot, IReadOnlyList<string> namespaces, Dictionary<string, List<JsonObject>> pods) =>
+            pilot.Check == null
+                ? new PilotVerdicts(null, namespaces.ToDictionary(n => n, _ => pilot.NotChecked ?? "NotChecked", StringComparer.Ordinal))
+                : new PilotVerdicts(pilot.Check, namespaces.ToDictionary(n => n, n => pilot.Check.Check(n, pods[n]), StringComparer.Ordinal));
     }
 }

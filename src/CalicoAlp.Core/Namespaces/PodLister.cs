@@ -15,16 +15,20 @@ namespace CalicoAlp.Core.Namespaces
         /// <summary>Above this many namespaces one cluster-wide LIST (paged) is cheaper than one LIST per namespace.</summary>
         public const int ClusterWideThreshold = 10;
 
+        /// <summary>The pods of each namespace, each with the fields CalicoAlp reads (<see cref="PodFields"/>).</summary>
         public static Task<Dictionary<string, List<JsonObject>>> ListAsync(KubeApi api, IReadOnlyCollection<string> namespaces, CancellationToken ct) =>
-            ListAsync(api, ResourceType.Pod, namespaces, ct);
+            ListAsync(api, ResourceType.Pod, namespaces, ct, PodFields.Project);
 
-        /// <summary>The objects of a namespaced <paramref name="type"/> (pods, ReplicaSets) in each namespace.</summary>
-        public static async Task<Dictionary<string, List<JsonObject>>> ListAsync(KubeApi api, ResourceType type, IReadOnlyCollection<string> namespaces, CancellationToken ct)
+        /// <summary>The objects of a namespaced <paramref name="type"/> (pods, ReplicaSets) in each namespace, whole or as <paramref name="project"/> makes them.</summary>
+        public static async Task<Dictionary<string, List<JsonObject>>> ListAsync(KubeApi api, ResourceType type, IReadOnlyCollection<string> namespaces, CancellationToken ct,
+            Func<System.Text.Json.JsonElement, JsonObject>? project = null)
         {
+            Task<List<JsonObject>> List(string? ns) =>
+                project == null ? api.ListAsync(type, ns, null, null, ct) : api.ListAsync(type, ns, null, null, project, ct);
             var result = namespaces.ToDictionary(n => n, _ => new List<JsonObject>(), StringComparer.Ordinal);
             if (namespaces.Count > ClusterWideThreshold)
             {
-                foreach (var obj in await api.ListAsync(type, null, null, null, ct).ConfigureAwait(false))
+                foreach (var obj in await List(null).ConfigureAwait(false))
                 {
                     var ns = JsonFields.GetString(obj, "metadata", "namespace");
                     if (ns != null && result.TryGetValue(ns, out var list)) list.Add(obj);
@@ -33,7 +37,7 @@ namespace CalicoAlp.Core.Namespaces
             }
             foreach (var ns in namespaces)
             {
-                result[ns].AddRange(await api.ListAsync(type, ns, null, null, ct).ConfigureAwait(false));
+                result[ns].AddRange(await List(ns).ConfigureAwait(false));
             }
             return result;
         }

@@ -64,10 +64,7 @@ namespace CalicoAlp.Core.Policy.Cluster
                 }
                 foreach (var item in listed)
                 {
-                    // LIST responses of built-in types omit each item's kind and apiVersion.
-                    item["apiVersion"] = type.ApiVersion;
-                    item["kind"] = type.Kind;
-                    objects.Add((item.ToJsonString(), $"{type.Kind} '{NameOf(item)}' in cluster '{api.ContextName}'"));
+                    objects.Add((ForLoader(type, item).ToJsonString(), $"{type.Kind} '{NameOf(item)}' in cluster '{api.ContextName}'"));
                 }
             }
             return PolicyLoader.LoadObjects(objects, (source, ex) =>
@@ -75,6 +72,31 @@ namespace CalicoAlp.Core.Policy.Cluster
                 var detail = ex.Message.StartsWith(source + ":", System.StringComparison.Ordinal) ? ex.Message[(source.Length + 1)..].TrimStart() : ex.Message;
                 api.Log.Warning($"Skipping {source} ({ex.ErrorId}): {detail} The answers leave this object out.");
             });
+        }
+
+        /// <summary>
+        /// What the loader reads of a listed object, with its kind and apiVersion (LIST responses of built-in types omit
+        /// them). Namespaces and ServiceAccounts count only by name and labels: on a cluster of hundreds of namespaces
+        /// their managed fields and annotations were most of the text the loader parsed. Policies keep everything the
+        /// loader reads (and reports errors in) but the managed fields and kubectl's copy of the last applied object.
+        /// </summary>
+        internal static JsonObject ForLoader(ResourceType type, JsonObject item)
+        {
+            var metadata = item["metadata"] as JsonObject;
+            if (type.Kind is "Namespace" or "ServiceAccount")
+            {
+                var meta = new JsonObject();
+                foreach (var field in new[] { "name", "namespace", "labels" })
+                {
+                    if (metadata?[field] is { } value) meta[field] = value.DeepClone();
+                }
+                return new JsonObject { ["apiVersion"] = type.ApiVersion, ["kind"] = type.Kind, ["metadata"] = meta };
+            }
+            item["apiVersion"] = type.ApiVersion;
+            item["kind"] = type.Kind;
+            metadata?.Remove("managedFields");
+            (metadata?["annotations"] as JsonObject)?.Remove("kubectl.kubernetes.io/last-applied-configuration");
+            return item;
         }
 
         /// <summary>namespace/name (or name) of a listed object, for messages.</summary>
