@@ -21,7 +21,7 @@ namespace CalicoAlp.Core.Kube
         public static KubeApi Connect(KubeConnectionOptions options, IOperationLog log)
         {
             KubernetesClientConfiguration.ExecTimeout = KubeCredentialErrors.ExecTimeout;
-            var target = Resolve(options);
+            var target = Resolve(options); // reads the kubeconfig once; BuildConfig and UserOf use target.Config
             var config = BuildConfig(target);
             if (options.SkipTlsVerify)
             {
@@ -61,7 +61,7 @@ namespace CalicoAlp.Core.Kube
         /// <summary>The user entry of the target's context (null when it has none).</summary>
         private static User? UserOf(KubeTarget target)
         {
-            var merged = LoadMerged(target.Files);
+            var merged = target.Config ?? LoadMerged(target.Files);
             var userName = merged.Contexts?.FirstOrDefault(c => c.Name == target.ContextName)?.ContextDetails?.User;
             return merged.Users?.FirstOrDefault(u => u.Name == userName);
         }
@@ -69,6 +69,9 @@ namespace CalicoAlp.Core.Kube
         /// <summary>The kubeconfig files a call would use, the context, and where they came from.</summary>
         public sealed record KubeTarget(IReadOnlyList<string> Files, string ContextName, string Source, bool InCluster)
         {
+            /// <summary>The merged kubeconfig the context was found in (null in-cluster); read only.</summary>
+            public K8SConfiguration? Config { get; init; }
+
             /// <summary>The file list as the user would pass it back to -Kubeconfig (path-separator joined).</summary>
             public string? KubeconfigDisplay => Files.Count == 0 ? null : string.Join(Path.PathSeparator, Files);
         }
@@ -114,7 +117,7 @@ namespace CalicoAlp.Core.Kube
                 throw new AlpException("KubeUserNotFound", AlpErrorKind.ObjectNotFound,
                     $"Context '{context}' names user '{userName}', which is not in the kubeconfig ({string.Join(", ", files)}).", context);
             }
-            return new KubeTarget(files, context, source, false);
+            return new KubeTarget(files, context, source, false) { Config = merged };
         }
 
         /// <summary>The context names of the kubeconfig a call would use (for argument completion); never throws.</summary>
@@ -173,14 +176,18 @@ namespace CalicoAlp.Core.Kube
             {
                 // kubectl's merge rules: the first file to define a cluster, user or context wins, and so does the
                 // first current-context. Relative certificate paths are resolved against their own file's folder.
+                // The files' parsed objects may be shared (ParsedKubeconfigs): the merge is a new object with new lists.
                 K8SConfiguration? merged = null;
                 foreach (var file in files)
                 {
                     var one = LoadOne(file);
-                    AbsolutizePaths(one, Path.GetDirectoryName(Path.GetFullPath(file)) ?? ".");
                     if (merged == null)
                     {
-                        merged = one;
+                        merged = new K8SConfiguration
+                        {
+                            ApiVersion = one.ApiVersion, Kind = one.Kind, CurrentContext = one.CurrentContext, Preferences = one.Preferences,
+                            Extensions = one.Extensions, Clusters = one.Clusters?.ToList(), Users = one.Users?.ToList(), Contexts = one.Contexts?.ToList(),
+                        };
                         continue;
                     }
                     if (string.IsNullOrEmpty(merged.CurrentContext)) merged.CurrentContext = one.CurrentContext;
@@ -198,12 +205,36 @@ namespace CalicoAlp.Core.Kube
         }
 
         /// <summary>
-        /// One kubeconfig file, read through <see cref="IO.InputFile"/> (regular file, size limit, strict UTF-8) and
-        /// checked against the YAML limits (depth, alias expansion, documents) before KubernetesClient deserialises it.
+        /// One kubeconfig file, read through <see cref="IO.InputFile"/> (regular file, size limit, strict UTF-8) every
+        /// time, and parsed unless the same path held the same bytes before (<see cref="ParsedKubeconfigs"/>): parsing
+        /// was most of a call's own CPU, once per cluster of a fleet. Relative certificate paths are made absolute
+        /// against the file's folder. The object returned is shared: read it, never change it.
         /// </summary>
         private static K8SConfiguration LoadOne(string file)
         {
             var text = IO.InputFile.ReadText(file, "kubeconfig");
+            var path = Path.GetFullPath(file);
+            var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
+            if (ParsedKubeconfigs.TryGetValue(path, out var known) && known.Hash == hash) return known.Config;
+            var config = Parse(text, file);
+            AbsolutizePaths(config, Path.GetDirectoryName(path) ?? ".");
+            if (ParsedKubeconfigs.Count >= MaxParsedKubeconfigs) ParsedKubeconfigs.Clear();
+            ParsedKubeconfigs[path] = (hash, config);
+            return config;
+        }
+
+        /// <summary>How many parsed kubeconfig files are kept (a bound, not a tuning knob).</summary>
+        private const int MaxParsedKubeconfigs = 32;
+
+        /// <summary>Parsed kubeconfig files by full path, with the SHA-256 of the text they were parsed from: a file whose bytes change is parsed again.</summary>
+        private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string Hash, K8SConfiguration Config)> ParsedKubeconfigs = new(StringComparer.Ordinal);
+
+        /// <summary>
+        /// A kubeconfig's text, checked against the YAML limits (depth, alias expansion, documents) before
+        /// KubernetesClient deserialises it.
+        /// </summary>
+        private static K8SConfiguration Parse(string text, string file)
+        {
             if (string.IsNullOrWhiteSpace(text))
             {
                 throw new AlpException("KubeconfigInvalid", AlpErrorKind.InvalidData, $"The kubeconfig {file} is empty.", file)
@@ -283,7 +314,7 @@ namespace CalicoAlp.Core.Kube
                 {
                     return KubernetesClientConfiguration.InClusterConfig();
                 }
-                var merged = LoadMerged(target.Files);
+                var merged = target.Config ?? LoadMerged(target.Files);
                 return KubernetesClientConfiguration.BuildConfigFromConfigObject(merged, target.ContextName);
             }
             catch (System.Security.Cryptography.CryptographicException ex)

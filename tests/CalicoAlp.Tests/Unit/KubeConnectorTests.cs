@@ -53,6 +53,36 @@ namespace CalicoAlp.Tests.Unit
         }
 
         [Fact]
+        public void A_merge_never_changes_what_a_file_alone_says()
+        {
+            // Parsed files are kept between calls: merging a with b must not leave b's entries in a's kept object.
+            var a = Write("a", "alpha", "alpha");
+            var b = Write("b", "beta", "beta");
+            var none = new Dictionary<string, string?>();
+            Assert.Equal(new[] { "alpha", "beta" }, KubeConnector.ListContexts(Options(none, a, b)));
+            Assert.Equal(new[] { "alpha" }, KubeConnector.ListContexts(Options(none, a)));
+            Assert.Equal(new[] { "beta", "alpha" }, KubeConnector.ListContexts(Options(none, b, a)));
+            Assert.Equal("beta", KubeConnector.Resolve(Options(none, b, a)).ContextName);
+            Assert.Equal("alpha", KubeConnector.Resolve(Options(none, a)).ContextName);
+        }
+
+        [Fact]
+        public void A_changed_file_is_read_again()
+        {
+            var a = Write("a", "alpha", "alpha");
+            var none = new Dictionary<string, string?>();
+            Assert.Equal(new[] { "alpha" }, KubeConnector.ListContexts(Options(none, a)));
+            Write("a", "gamma", "gamma", "delta"); // same path, new bytes (kubectl config use-context, a refreshed token)
+            Assert.Equal(new[] { "gamma", "delta" }, KubeConnector.ListContexts(Options(none, a)));
+            Assert.Equal("gamma", KubeConnector.Resolve(Options(none, a)).ContextName);
+            using var api = KubeConnector.Connect(new KubeConnectionOptions { KubeconfigPaths = new[] { a }, Context = "delta", Environment = none.GetValueOrDefault }, NullOperationLog.Instance);
+            Assert.Equal("https://a.example:6443", api.Server);
+            File.WriteAllText(a, "apiVersion: v1\nkind: Config\nclusters: [[[\n");
+            var error = Assert.Throws<AlpException>(() => KubeConnector.Resolve(Options(none, a)));
+            Assert.Equal("KubeconfigInvalid", error.ErrorId); // a broken file is an error every time, never an old parse
+        }
+
+        [Fact]
         public void An_explicit_context_selects_it()
         {
             var a = Write("a", "alpha", "alpha", "gamma");
