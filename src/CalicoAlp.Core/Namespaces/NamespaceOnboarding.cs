@@ -16,8 +16,10 @@ namespace CalicoAlp.Core.Namespaces
 {
     /// <summary>
     /// Add-AlpNamespace and Remove-AlpNamespace on one cluster. Reads first: one LIST of namespaces, the label plans,
-    /// one LIST of pods per namespace (or one cluster-wide), the workloads per namespace, the restart plans (-Restart),
-    /// and (Add) whether Envoy can reach istio-pilot, with the allow-istio-pilot plans (-AllowIstioPilot). Then every
+    /// one LIST of pods per namespace (or one cluster-wide, with only <see cref="PodFields"/> kept, read beside the Istio
+    /// and policy reads: <see cref="BackgroundReads"/>), the workloads per namespace, the restart plans (-Restart: one
+    /// LIST per workload kind), and (Add) whether Envoy can reach istio-pilot, with the allow-istio-pilot plans
+    /// (-AllowIstioPilot). Then every
     /// write (labels, pilot policies, restarts, in that order) goes through one <see cref="ChangeRunner"/> run, so all of
     /// them are confirmed and validated by the API server before the first is made; the writes of each of the three
     /// stages are independent and go out in parallel (bounded by <see cref="ChangeRunner.MaxParallelism"/>). The Istio
@@ -109,12 +111,14 @@ namespace CalicoAlp.Core.Namespaces
                 }
                 else
                 {
-                    foreach (var (nsName, _) in targets)
+                    var annotatable = targets.Select(t => t.Name).Where(n => labels[n].Action != ChangeAction.Skipped).ToList();
+                    foreach (var type in new[] { ResourceType.Deployment, ResourceType.StatefulSet, ResourceType.DaemonSet })
                     {
-                        if (labels[nsName].Action == ChangeAction.Skipped) continue;
-                        foreach (var type in new[] { ResourceType.Deployment, ResourceType.StatefulSet, ResourceType.DaemonSet })
+                        // One LIST per kind (cluster-wide above PodLister.ClusterWideThreshold namespaces), not one per namespace.
+                        var listed = await PodLister.ListAsync(api, type, annotatable, ct).ConfigureAwait(false);
+                        foreach (var nsName in annotatable)
                         {
-                            foreach (var workload in await api.ListAsync(type, nsName, null, null, ct).ConfigureAwait(false))
+                            foreach (var workload in listed[nsName])
                             {
                                 var plan = await new InjectTemplatesIntent(type, workload, generation, request.Enable, request.Force).PlanAsync(api, ct).ConfigureAwait(false);
                                 if (plan.Action == ChangeAction.Skipped && plan.Message != null) log.Warning(plan.Message);
@@ -131,6 +135,7 @@ namespace CalicoAlp.Core.Namespaces
             if (request.Restart)
             {
                 var now = DateTimeOffset.UtcNow;
+                var toRestart = new List<WorkloadGap>();
                 foreach (var (nsName, _) in targets)
                 {
                     if (labels[nsName].Action == ChangeAction.Skipped)
@@ -148,8 +153,27 @@ namespace CalicoAlp.Core.Namespaces
                             continue;
                         }
                         if (annotated.Contains((w.Namespace, w.Kind, w.Name))) continue;
-                        restarts.Add((w, await new WorkloadRestartIntent(w, now).PlanAsync(api, ct).ConfigureAwait(false)));
+                        toRestart.Add(w);
                     }
+                }
+                // The workloads to restart are read with one LIST per kind (cluster-wide above PodLister.ClusterWideThreshold
+                // namespaces) instead of one GET each; bare pods are read one by one (their listing kept only some fields).
+                var listedByKind = new Dictionary<string, Dictionary<(string, string), JsonObject>>(StringComparer.Ordinal);
+                foreach (var group in toRestart.Where(w => w.Kind != "Pod").GroupBy(w => w.Kind))
+                {
+                    var type = WorkloadRestartIntent.TypeOf(group.Key);
+                    var namespaces = group.Select(w => w.Namespace).Distinct(StringComparer.Ordinal).ToList();
+                    var byName = new Dictionary<(string, string), JsonObject>();
+                    foreach (var (ns, objects) in await PodLister.ListAsync(api, type, namespaces, ct).ConfigureAwait(false))
+                    {
+                        foreach (var o in objects) byName[(ns, JsonFields.GetString(o, "metadata", "name") ?? "")] = o;
+                    }
+                    listedByKind[group.Key] = byName;
+                }
+                foreach (var w in toRestart)
+                {
+                    var listed = listedByKind.TryGetValue(w.Kind, out var byName) && byName.TryGetValue((w.Namespace, w.Name), out var o) ? o : null;
+                    restarts.Add((w, await new WorkloadRestartIntent(w, now, listed).PlanAsync(api, ct).ConfigureAwait(false)));
                 }
             }
 

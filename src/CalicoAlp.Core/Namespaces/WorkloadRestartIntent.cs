@@ -19,19 +19,27 @@ namespace CalicoAlp.Core.Namespaces
         public const string RestartedAtAnnotation = "kubectl.kubernetes.io/restartedAt";
         private readonly string _timestamp;
 
-        public WorkloadRestartIntent(WorkloadGap workload, DateTimeOffset now)
+        private JsonObject? _preRead;
+
+        /// <param name="preRead">The workload as just listed: the first plan uses it instead of a GET (a 409 re-reads).
+        /// Null: the first plan reads it (a missing workload is then "Gone already").</param>
+        public WorkloadRestartIntent(WorkloadGap workload, DateTimeOffset now, JsonObject? preRead = null)
         {
             Workload = workload;
-            Type = workload.Kind switch
-            {
-                "Deployment" => ResourceType.Deployment,
-                "StatefulSet" => ResourceType.StatefulSet,
-                "DaemonSet" => ResourceType.DaemonSet,
-                "Pod" => ResourceType.Pod,
-                _ => throw new ArgumentException($"{workload.Kind} cannot be restarted", nameof(workload)),
-            };
+            Type = TypeOf(workload.Kind);
+            _preRead = preRead;
             _timestamp = now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
         }
+
+        /// <summary>The API resource of a restartable workload kind (Deployment, StatefulSet, DaemonSet, Pod).</summary>
+        public static ResourceType TypeOf(string kind) => kind switch
+        {
+            "Deployment" => ResourceType.Deployment,
+            "StatefulSet" => ResourceType.StatefulSet,
+            "DaemonSet" => ResourceType.DaemonSet,
+            "Pod" => ResourceType.Pod,
+            _ => throw new ArgumentException($"{kind} cannot be restarted", nameof(kind)),
+        };
 
         public WorkloadGap Workload { get; }
         public override ResourceType Type { get; }
@@ -40,7 +48,7 @@ namespace CalicoAlp.Core.Namespaces
 
         public override async Task<ResourcePlan<JsonObject>> PlanAsync(KubeApi api, CancellationToken ct)
         {
-            var current = await api.GetAsync(Type, Namespace, Name, ct).ConfigureAwait(false);
+            var current = System.Threading.Interlocked.Exchange(ref _preRead, null) ?? await api.GetAsync(Type, Namespace, Name, ct).ConfigureAwait(false);
             if (current == null)
             {
                 return new ResourcePlan<JsonObject>(this, ChangeAction.Unchanged, Array.Empty<FieldChange>(), null, null, "Gone already.");
