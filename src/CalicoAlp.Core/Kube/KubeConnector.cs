@@ -240,12 +240,11 @@ namespace CalicoAlp.Core.Kube
                 throw new AlpException("KubeconfigInvalid", AlpErrorKind.InvalidData, $"The kubeconfig {file} is empty.", file)
                 { RecommendedAction = "Pass a kubeconfig with clusters, users and contexts (kubectl config view shows yours)." };
             }
+            var stream = new YamlDotNet.RepresentationModel.YamlStream();
             try
             {
-                var parser = new Yaml.NestingLimitParser(new YamlDotNet.Core.Parser(new StringReader(text)), InputLimits.DocumentNesting);
-                while (parser.MoveNext())
-                {
-                }
+                // One parse: the limits (depth, alias expansion, documents) are checked as the events stream by.
+                stream.Load(new Yaml.NestingLimitParser(new YamlDotNet.Core.Parser(new StringReader(text)), InputLimits.DocumentNesting));
             }
             catch (Yaml.NestingTooDeepException ex)
             {
@@ -260,22 +259,26 @@ namespace CalicoAlp.Core.Kube
                 var where = ex.Start.Line > 0 ? $"{file}:{ex.Start.Line}" : file;
                 throw new AlpException("KubeconfigInvalid", AlpErrorKind.InvalidData, $"{where}: the kubeconfig is not valid YAML: {ex.Message}", where, ex);
             }
-            K8SConfiguration? config;
-            try
-            {
-                using var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text));
-                config = KubernetesClientConfiguration.LoadKubeConfig(stream);
-            }
-            catch (Exception ex) when (ex is not AlpException)
-            {
-                var line = ex is YamlDotNet.Core.YamlException ye && ye.Start.Line > 0 ? $":{ye.Start.Line}" : "";
-                throw new AlpException("KubeconfigInvalid", AlpErrorKind.InvalidData,
-                    $"{file}{line}: not a kubeconfig (a field has the wrong type or shape).", file + line, ex)
-                { RecommendedAction = "Compare it with `kubectl config view`: clusters, users and contexts are lists of {name, ...} objects." };
-            }
-            if (config == null)
+            if (stream.Documents.Count == 0)
             {
                 throw new AlpException("KubeconfigInvalid", AlpErrorKind.InvalidData, $"The kubeconfig {file} holds no configuration.", file);
+            }
+            if (stream.Documents.Count > 1)
+            {
+                var second = $"{file}:{stream.Documents[1].RootNode.Start.Line}";
+                throw new AlpException("KubeconfigInvalid", AlpErrorKind.InvalidData, $"{second}: a kubeconfig is one YAML document; this file holds {stream.Documents.Count}.", second);
+            }
+            K8SConfiguration config;
+            try
+            {
+                config = KubeconfigReader.Read(stream.Documents[0].RootNode);
+            }
+            catch (KubeconfigReader.ShapeException ex)
+            {
+                var where = ex.Line > 0 ? $"{file}:{ex.Line}" : file;
+                throw new AlpException("KubeconfigInvalid", AlpErrorKind.InvalidData,
+                    $"{where}: not a kubeconfig: {ex.Message}.", where, ex)
+                { RecommendedAction = "Compare it with `kubectl config view`: clusters, users and contexts are lists of {name, ...} objects." };
             }
             return config;
         }
