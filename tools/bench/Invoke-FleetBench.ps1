@@ -10,7 +10,8 @@
     and the same three with -ThrottleLimit 1 (one after the other, what running them in parallel saves)
     (each call opens its connections, checks the prerequisites, reads the objects and validates the four writes with a
     server-side dry run: read-heavy, nothing is written). Prints the medians (min - max) and their ratio; the target
-    is a ratio <= 1.5. Clusters it started are stopped at the end. See docs/performance.md.
+    is a ratio <= 1.5. -Latency puts each cluster behind the project's fault proxy, which holds every request that many
+    milliseconds (clusters a round trip away). Clusters it started are stopped at the end. See docs/performance.md.
 .EXAMPLE
     dotnet pwsh ./build.ps1 Bench -Suite Fleet
 .EXAMPLE
@@ -25,7 +26,12 @@ param(
     [ValidateRange(1, 1000)]
     [int] $Runs = 11,
     # The built module (dotnet pwsh ./build.ps1 Build).
-    [string] $ModulePath = (Join-Path $PSScriptRoot '../../out/CalicoAlp/CalicoAlp.psd1')
+    [string] $ModulePath = (Join-Path $PSScriptRoot '../../out/CalicoAlp/CalicoAlp.psd1'),
+    # Milliseconds each request waits at the project's fault proxy (tests/CalicoAlp.FaultProxy, one per cluster,
+    # a "delay" rule on every request) before going to its API server: clusters a round trip away, as remote ones are.
+    # 0 (default): the API servers are called directly.
+    [ValidateRange(0, 1000)]
+    [int] $Latency = 0
 )
 
 $ErrorActionPreference = 'Stop'
@@ -39,6 +45,7 @@ $State = @($State | ForEach-Object { $_ -split ',' } | Where-Object { $_ })
 if ($State.Count -ne 0 -and $State.Count -ne 3) { throw "-State takes three cluster state folders, not $($State.Count)." }
 if (-not $State) { $State = 1..3 | ForEach-Object { Join-Path ([IO.Path]::GetTempPath()) "calicoalp-fleet-$PID-$_" } }
 $started = @()
+$proxies = @()
 $work = Join-Path ([IO.Path]::GetTempPath()) "calicoalp-fleet-bench-$PID"
 New-Item -ItemType Directory -Path $work -Force | Out-Null
 try {
@@ -55,6 +62,23 @@ try {
         # Same names in every file (calicoalp-local, admin, ...): rename them so that the three files merge.
         $p = "fleet$($i + 1)"
         $text = (Get-Content (Join-Path $s 'kubeconfig') -Raw) -replace 'calicoalp-local', "$p-local" -replace 'calicoalp-(admin|viewer|noaccess)', "$p-user-`$1" -replace '(?m)^(- name|current-context): (admin|viewer|noaccess)$', "`$1: $p-`$2"
+        if ($Latency -gt 0) {
+            # The cluster behind its own fault proxy: the kubeconfig points at the proxy and trusts its certificate.
+            $clusterEnv = Get-Content (Join-Path $s "env") -Raw | ConvertFrom-StringData
+            $proxyState = Join-Path $work "$p-proxy"
+            $proxyDll = Join-Path $PSScriptRoot '../../tests/CalicoAlp.FaultProxy/bin/Release/net10.0/CalicoAlp.FaultProxy.dll'
+            if (-not (Test-Path $proxyDll)) { Invoke-Native dotnet build (Join-Path $PSScriptRoot '../../tests/CalicoAlp.FaultProxy') -c Release --nologo --verbosity quiet }
+            $proxies += Start-Process dotnet -ArgumentList $proxyDll, '--upstream', $clusterEnv.APISERVER_URL, "--upstream-ca", $clusterEnv.CA_CERT, '--state-dir', $proxyState, '--no-http2' -PassThru -RedirectStandardOutput (Join-Path $work "$p-proxy.out")
+            $deadline = [DateTime]::UtcNow.AddSeconds(30)
+            while (-not (Test-Path (Join-Path $proxyState 'proxy.json'))) {
+                if ([DateTime]::UtcNow -gt $deadline) { throw "the fault proxy for $p did not start" }
+                Start-Sleep -Milliseconds 100
+            }
+            $info = Get-Content (Join-Path $proxyState 'proxy.json') -Raw | ConvertFrom-Json
+            Invoke-RestMethod -Method Post -Uri ($info.controlUrl + 'faults') -SkipCertificateCheck -ContentType 'application/json' `
+                -Body (@{ name = 'latency'; action = 'delay'; delayMs = $Latency } | ConvertTo-Json) | Out-Null
+            $text = $text -replace 'server: https://127\.0\.0\.1:\d+', "server: $($info.url.TrimEnd('/'))" -replace 'certificate-authority-data: \S+', "certificate-authority: $($info.certificatePemPath)"
+        }
         $f = Join-Path $work "$p.kubeconfig"
         Set-Content -Path $f -Value $text -NoNewline
         $files += $f
@@ -96,11 +120,13 @@ try {
     '{0,-38} {1,8:N0} ms  ({2:N0} - {3:N0})' -f 'three control planes at once, median', $s3.Median, $s3.Min, $s3.Max
     '{0,-38} {1,8:N0} ms  ({2:N0} - {3:N0})' -f 'three, one after the other (-ThrottleLimit 1)', $sSerial.Median, $sSerial.Min, $sSerial.Max
     '{0,-38} {1,8:N2}x  (target <= 1.5x); {2} runs each; load average before: {3}; after: {4}' -f 'ratio of the medians', $ratio, $Runs, $load, (Get-LoadAverage)
+    if ($Latency -gt 0) { '{0,-38} {1,8} ms added to every request by a fault proxy per cluster' -f 'latency', $Latency }
     # The client's own CPU per call (this process: TLS, JSON, planning); the API servers' CPU is on the same machine.
     '{0,-38} {1,8:N0} ms CPU for one, {2:N0} ms for three (medians)' -f 'module process CPU per call', (Get-BenchStats $cpu[1]).Median, (Get-BenchStats $cpu[3]).Median
     $ps.Dispose()
 }
 finally {
+    foreach ($proxy in $proxies) { if (-not $proxy.HasExited) { Stop-Process -Id $proxy.Id -ErrorAction SilentlyContinue; $proxy.WaitForExit(10000) | Out-Null } }
     foreach ($s in $started) { & bash $clusterScript stop $s | Out-Null }
     Remove-Item -Recurse -Force $work -ErrorAction SilentlyContinue
 }
