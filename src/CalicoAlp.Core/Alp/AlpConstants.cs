@@ -12,5 +12,7 @@ namespace CalicoAlp.Core.Alp
         /// <summary>On an object whose spec Enable replaced in place (the ext-authz EnvoyFilter of an earlier form): {"labelled":bool,"spec":...} before Enable, for Disable.</summary>
         public const string PreviousSpecAnnotation = "calicoalp.io/previous-spec";
         public const string FelixConfigurationName = "default";
+        /// <summary>kubectl's copy of the last applied object (large; never read by CalicoAlp, so dropped where objects are kept).</summary>
+        public const string LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration";
     }
 }

@@ -230,8 +230,8 @@ namespace CalicoAlp.Core.Kube
         private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string Hash, K8SConfiguration Config)> ParsedKubeconfigs = new(StringComparer.Ordinal);
 
         /// <summary>
-        /// A kubeconfig's text, checked against the YAML limits (depth, alias expansion, documents) before
-        /// KubernetesClient deserialises it.
+        /// A kubeconfig's text, parsed once through the YAML limits (depth, alias expansion, documents) and mapped to
+        /// KubernetesClient's model by <see cref="KubeconfigReader"/>.
         /// </summary>
         private static K8SConfiguration Parse(string text, string file)
         {

@@ -97,6 +97,15 @@ namespace CalicoAlp.Core.Namespaces
             var workloads = targets.ToDictionary(t => t.Name,
                 t => WorkloadInventory.Analyze(t.Name, pods[t.Name], replicaSets.GetValueOrDefault(t.Name) ?? new(), gapOf), StringComparer.Ordinal);
 
+            // The namespaces' Deployments, StatefulSets and DaemonSets, listed once per kind (cluster-wide above
+            // PodLister.ClusterWideThreshold namespaces) for the template annotations and the restarts alike.
+            var workloadLists = new Dictionary<string, Dictionary<string, List<JsonObject>>>(StringComparer.Ordinal);
+            async Task<Dictionary<string, List<JsonObject>>> WorkloadsAsync(ResourceType type, IReadOnlyCollection<string> namespaces)
+            {
+                if (workloadLists.TryGetValue(type.Kind, out var known) && namespaces.All(known.ContainsKey)) return known;
+                return workloadLists[type.Kind] = await PodLister.ListAsync(api, type, namespaces, ct).ConfigureAwait(false);
+            }
+
             // 3a. Istio >= 1.22 (Calico's dikastes templates): the pod-template annotation, under -Restart (it restarts the pods).
             var templates = new List<ResourcePlan<JsonObject>>();
             var annotated = new HashSet<(string Ns, string Kind, string Name)>();
@@ -114,8 +123,7 @@ namespace CalicoAlp.Core.Namespaces
                     var annotatable = targets.Select(t => t.Name).Where(n => labels[n].Action != ChangeAction.Skipped).ToList();
                     foreach (var type in new[] { ResourceType.Deployment, ResourceType.StatefulSet, ResourceType.DaemonSet })
                     {
-                        // One LIST per kind (cluster-wide above PodLister.ClusterWideThreshold namespaces), not one per namespace.
-                        var listed = await PodLister.ListAsync(api, type, annotatable, ct).ConfigureAwait(false);
+                        var listed = await WorkloadsAsync(type, annotatable).ConfigureAwait(false);
                         foreach (var nsName in annotatable)
                         {
                             foreach (var workload in listed[nsName])
@@ -156,23 +164,17 @@ namespace CalicoAlp.Core.Namespaces
                         toRestart.Add(w);
                     }
                 }
-                // The workloads to restart are read with one LIST per kind (cluster-wide above PodLister.ClusterWideThreshold
-                // namespaces) instead of one GET each; bare pods are read one by one (their listing kept only some fields).
-                var listedByKind = new Dictionary<string, Dictionary<(string, string), JsonObject>>(StringComparer.Ordinal);
+                // The workloads to restart come from those lists instead of one GET each; bare pods are read one by one
+                // (their listing kept only some fields).
                 foreach (var group in toRestart.Where(w => w.Kind != "Pod").GroupBy(w => w.Kind))
                 {
-                    var type = WorkloadRestartIntent.TypeOf(group.Key);
-                    var namespaces = group.Select(w => w.Namespace).Distinct(StringComparer.Ordinal).ToList();
-                    var byName = new Dictionary<(string, string), JsonObject>();
-                    foreach (var (ns, objects) in await PodLister.ListAsync(api, type, namespaces, ct).ConfigureAwait(false))
-                    {
-                        foreach (var o in objects) byName[(ns, JsonFields.GetString(o, "metadata", "name") ?? "")] = o;
-                    }
-                    listedByKind[group.Key] = byName;
+                    await WorkloadsAsync(WorkloadRestartIntent.TypeOf(group.Key), group.Select(w => w.Namespace).Distinct(StringComparer.Ordinal).ToList()).ConfigureAwait(false);
                 }
                 foreach (var w in toRestart)
                 {
-                    var listed = listedByKind.TryGetValue(w.Kind, out var byName) && byName.TryGetValue((w.Namespace, w.Name), out var o) ? o : null;
+                    var listed = workloadLists.TryGetValue(w.Kind, out var byNamespace) && byNamespace.TryGetValue(w.Namespace, out var objects)
+                        ? objects.FirstOrDefault(o => JsonFields.GetString(o, "metadata", "name") == w.Name)
+                        : null;
                     restarts.Add((w, await new WorkloadRestartIntent(w, now, listed).PlanAsync(api, ct).ConfigureAwait(false)));
                 }
             }

@@ -17,7 +17,6 @@ namespace CalicoAlp.Core.Namespaces
         private static readonly string[] Spec = { "serviceAccountName", "nodeName" };
         private static readonly string[] Container = { "name", "image", "restartPolicy" };
         private static readonly string[] Status = { "phase", "podIP" };
-        private const string LastApplied = "kubectl.kubernetes.io/last-applied-configuration";
 
         /// <summary>The pod's fields CalicoAlp reads, as a JSON object of their own (nothing refers to <paramref name="pod"/>'s document).</summary>
         public static JsonObject Project(JsonElement pod)
@@ -26,7 +25,7 @@ namespace CalicoAlp.Core.Namespaces
             if (Object(pod, "metadata") is { } metadata)
             {
                 var meta = Pick(metadata, Metadata);
-                (meta["annotations"] as JsonObject)?.Remove(LastApplied);
+                (meta["annotations"] as JsonObject)?.Remove(Alp.AlpConstants.LastAppliedAnnotation);
                 result["metadata"] = meta;
             }
             if (Object(pod, "spec") is { } spec)

@@ -95,7 +95,7 @@ namespace CalicoAlp.Core.Policy.Cluster
             item["apiVersion"] = type.ApiVersion;
             item["kind"] = type.Kind;
             metadata?.Remove("managedFields");
-            (metadata?["annotations"] as JsonObject)?.Remove("kubectl.kubernetes.io/last-applied-configuration");
+            (metadata?["annotations"] as JsonObject)?.Remove(Alp.AlpConstants.LastAppliedAnnotation);
             return item;
         }
 
